@@ -1,0 +1,99 @@
+"""Versioned, idempotent schema migrations.
+
+Each migration is a numbered list of schema statements (constraints and indexes
+with `IF NOT EXISTS`). Applied migrations are recorded as `(:SchemaMigration)`
+nodes carrying a checksum of their statements, so that a migration edited after
+it ran is caught instead of silently diverging between servers. Every MERGE key
+the hub uses gets its uniqueness constraint here, before any code merges on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from neo4j import AsyncDriver, RoutingControl
+
+from graph.errors import MigrationError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256("\n".join(self.statements).encode()).hexdigest()
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "core keys: migrations, persons, households",
+        (
+            "CREATE CONSTRAINT schema_migration_version IF NOT EXISTS "
+            "FOR (m:SchemaMigration) REQUIRE m.version IS UNIQUE",
+            "CREATE CONSTRAINT person_pid IF NOT EXISTS FOR (p:Person) REQUIRE p.pid IS UNIQUE",
+            "CREATE CONSTRAINT household_hid IF NOT EXISTS "
+            "FOR (h:Household) REQUIRE h.hid IS UNIQUE",
+        ),
+    ),
+)
+
+
+def latest_version(migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    return max((m.version for m in migrations), default=0)
+
+
+async def applied_versions(driver: AsyncDriver, database: str) -> dict[int, str]:
+    """Applied migration versions with the checksum recorded when each ran."""
+    records, _, _ = await driver.execute_query(
+        "MATCH (m:SchemaMigration) RETURN m.version AS version, m.checksum AS checksum",
+        database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return {int(r["version"]): str(r["checksum"]) for r in records}
+
+
+async def apply_migrations(
+    driver: AsyncDriver, database: str, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> list[int]:
+    """Apply what is missing, in order; returns the versions applied by this call.
+
+    Safe to run from several processes at once: statements are `IF NOT EXISTS`
+    and the record of a migration is a MERGE under a uniqueness constraint.
+    """
+    _check_sequence(migrations)
+    done = await applied_versions(driver, database)
+    applied: list[int] = []
+    for migration in migrations:
+        recorded = done.get(migration.version)
+        if recorded is not None:
+            if recorded != migration.checksum:
+                raise MigrationError(
+                    f"schema migration {migration.version} ({migration.name}) was changed after it "
+                    "was applied to this database. Add a new migration instead of editing one."
+                )
+            continue
+        for statement in migration.statements:
+            await driver.execute_query(statement, database_=database)
+        await driver.execute_query(
+            "MERGE (m:SchemaMigration {version: $version}) "
+            "ON CREATE SET m.name = $name, m.checksum = $checksum, m.applied_at = $now",
+            version=migration.version,
+            name=migration.name,
+            checksum=migration.checksum,
+            now=datetime.now(UTC),
+            database_=database,
+        )
+        applied.append(migration.version)
+    return applied
+
+
+def _check_sequence(migrations: tuple[Migration, ...]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise MigrationError(f"migration versions must run 1..n without gaps, got {versions}")

@@ -1,0 +1,1 @@
+"""The verification hub's composition root: settings, web app, GraphQL schema and CLI."""

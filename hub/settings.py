@@ -1,0 +1,79 @@
+"""All configuration of the hub, in one validated object read from the environment.
+
+Variables carry the `HUB_` prefix, except the three a Neo4j operator already
+knows: `NEO4J_URI`, `NEO4J_USER` and `NEO4J_PASSWORD`. When `NEO4J_URI` is
+unset the hub runs its own local Neo4j (the embedded default); when it is set,
+the hub uses that server and starts nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+MemorySize = Annotated[str, Field(pattern=r"^[1-9][0-9]*[kKmMgG]$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_",
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    mode: Mode = Field(
+        Mode.PRODUCTION,
+        description="development turns on GraphiQL; anything public runs in production",
+    )
+    host: str = Field("127.0.0.1", description="address `hub serve` listens on")
+    port: Port = Field(8000, description="port `hub serve` listens on")
+    state_dir: Path = Field(Path(".hub"), description="local state: Neo4j data, keys, logs")
+    jar_cache: Path = Field(Path(".cache/neo4j"), description="downloaded Neo4j jars")
+
+    neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI")
+    neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER", min_length=1)
+    neo4j_password: SecretStr | None = Field(None, validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field("neo4j", min_length=1)
+
+    neo4j_home: Path | None = Field(None, description="local Neo4j data folder")
+    neo4j_bolt_port: Port = 7687
+    neo4j_heap: MemorySize = "1g"
+    neo4j_pagecache: MemorySize = "512m"
+    neo4j_transaction_memory: MemorySize = "1g"
+    neo4j_start_timeout: float = Field(180.0, gt=0)
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _check_uri(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in NEO4J_SCHEMES:
+            raise ValueError(f"NEO4J_URI must start with one of {', '.join(NEO4J_SCHEMES)}://")
+        if not parts.hostname:
+            raise ValueError("NEO4J_URI has no host")
+        if parts.username or parts.password:
+            raise ValueError("put credentials in NEO4J_USER/NEO4J_PASSWORD, not in NEO4J_URI")
+        return value
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        return self.neo4j_uri is None
+
+    @property
+    def local_neo4j_home(self) -> Path:
+        return self.neo4j_home if self.neo4j_home is not None else self.state_dir / "neo4j"

@@ -1,0 +1,32 @@
+"""Helpers shared by tests: running the `hub` command as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+JAR_CACHE = ROOT / ".cache" / "neo4j"
+
+
+def hub_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """A clean environment for a `hub` subprocess: no inherited HUB_* or NEO4J_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "NEO4J_"))}
+    env.update(HUB_STATE_DIR=str(tmp_path / "state"), HUB_JAR_CACHE=str(JAR_CACHE))
+    env.update(overrides)
+    return env
+
+
+def run_hub(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
