@@ -41,6 +41,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (h:Household) REQUIRE h.hid IS UNIQUE",
         ),
     ),
+    Migration(
+        2,
+        "source facts: version keys, record keys, account references",
+        (
+            *(
+                statement
+                for label in (
+                    "Vehicle",
+                    "DeathRecord",
+                    "Property",
+                    "IncomeRecord",
+                    "BankAccount",
+                    "BalanceSnapshot",
+                    "FinancialProduct",
+                    "InsuranceEnrolment",
+                    "MedicalClaim",
+                )
+                for statement in (
+                    f"CREATE CONSTRAINT {label.lower()}_vid IF NOT EXISTS "
+                    f"FOR (f:{label}) REQUIRE f.vid IS UNIQUE",
+                    f"CREATE INDEX {label.lower()}_record_key IF NOT EXISTS "
+                    f"FOR (f:{label}) ON (f.record_key)",
+                )
+            ),
+            "CREATE INDEX bankaccount_account_ref IF NOT EXISTS "
+            "FOR (f:BankAccount) ON (f.account_ref)",
+            "CREATE INDEX balancesnapshot_account_ref IF NOT EXISTS "
+            "FOR (f:BalanceSnapshot) ON (f.account_ref)",
+        ),
+    ),
 )
 
 
