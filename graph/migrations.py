@@ -71,6 +71,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (f:BalanceSnapshot) ON (f.account_ref)",
         ),
     ),
+    Migration(
+        3,
+        "consent and ingestion bookkeeping: authorisations, connector state, quarantine",
+        (
+            "CREATE CONSTRAINT authorisation_auth_no IF NOT EXISTS "
+            "FOR (a:Authorisation) REQUIRE a.auth_no IS UNIQUE",
+            "CREATE CONSTRAINT connector_state_key IF NOT EXISTS "
+            "FOR (s:ConnectorState) REQUIRE s.key IS UNIQUE",
+            "CREATE CONSTRAINT quarantined_qid IF NOT EXISTS "
+            "FOR (q:Quarantined) REQUIRE q.qid IS UNIQUE",
+        ),
+    ),
 )
 
 

@@ -224,3 +224,23 @@ class ClaimRecord(Record):
     total_fen: NonNegativeFen
     fund_paid_fen: NonNegativeFen
     out_of_pocket_fen: NonNegativeFen
+
+
+class Signature(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    id_number: IdNumber
+    signed_on: date
+
+
+class AuthorisationRecord(Record):
+    """A signed authorisation (授权书): which members let which departments be asked, when."""
+
+    kind: ClassVar[str] = "authorisation"
+    auth_no: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9A-Z]{6,30}$")]
+    hukou_no: Text
+    departments: tuple[Source, ...] = Field(min_length=1)
+    purpose: Text
+    valid_from: date
+    valid_to: date
+    revoked_on: date | None = None
+    signatures: tuple[Signature, ...] = ()

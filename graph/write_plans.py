@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from graph.model import (
+    AuthorisationRecord,
     BalanceRecord,
     BankAccountRecord,
     ClaimRecord,
@@ -346,6 +347,44 @@ def claim_row(record: ClaimRecord, protector: FieldProtector) -> Row:
     return _fact_row(record, protector, record.id_number, valid, plain)
 
 
+AUTHORISATION_CYPHER = """
+UNWIND $rows AS row
+MERGE (a:Authorisation {auth_no: row.auth_no})
+WITH a, row WHERE a.content_hash IS NULL OR a.content_hash <> row.props.content_hash
+SET a += row.props, a.recorded_at = $now
+MERGE (h:Household {hid: row.hid})
+MERGE (a)-[:FOR_HOUSEHOLD]->(h)
+WITH a, row
+CALL (a) {
+  OPTIONAL MATCH (:Person)-[old:SIGNED]->(a)
+  DELETE old
+}
+WITH a, row
+UNWIND row.signers AS signer
+MERGE (p:Person {pid: signer.pid})
+MERGE (p)-[s:SIGNED]->(a)
+SET s.signed_on = signer.signed_on
+"""
+
+
+def authorisation_row(record: AuthorisationRecord, protector: FieldProtector) -> Row:
+    """Authorisation numbers are document numbers, not personal data, and stay readable."""
+    props = {
+        **_provenance(record, protector, record.auth_no),
+        "departments": sorted(source.value for source in record.departments),
+        "purpose": record.purpose,
+        "valid_from": record.valid_from,
+        "valid_to": record.valid_to,
+        "revoked_on": record.revoked_on,
+    }
+    signers = [
+        {"pid": person_key(protector, s.id_number), "signed_on": s.signed_on}
+        for s in record.signatures
+    ]
+    hid = household_key(protector, record.hukou_no)
+    return {"auth_no": record.auth_no, "hid": hid, "props": props, "signers": signers}
+
+
 # Fact labels, in the order of migration 2's constraints (every MERGE key is unique).
 FACT_LABELS = {
     "vehicle": ("Vehicle", "OWNS_VEHICLE"),
@@ -381,6 +420,7 @@ PLANS: dict[str, WritePlan] = {
     "person": WritePlan("person", PERSON_CYPHER, person_row),
     "household": WritePlan("household", HOUSEHOLD_CYPHER, household_row),
     "membership": WritePlan("membership", MEMBERSHIP_CYPHER, membership_row),
+    "authorisation": WritePlan("authorisation", AUTHORISATION_CYPHER, authorisation_row),
     **{
         f"relation:{name}": WritePlan(f"relation:{name}", _relation_cypher(rel), relation_row)
         for name, rel in RELATION_TYPES.items()
