@@ -1,0 +1,1 @@
+"""One module per department; each is short because `connectors.base` does the work."""
