@@ -104,6 +104,15 @@ class Connector(ABC):
         """Independent bulk streams, each with its own cursor (e.g. one per county)."""
         return ("all",)
 
+    def resume_from(self, partition: str, cursor: str | None, complete: bool) -> str | None:
+        """Where a new run of a partition starts, given the saved position.
+
+        The default suits incremental feeds (change feeds, sequence cursors): go on
+        from the last page, which is read again harmlessly. A snapshot export that
+        must be re-read in full once complete overrides this to return None.
+        """
+        return cursor
+
     def subject_of(self, item: object) -> str | None:
         """The ID number a raw item is about, if it can be told; used only to blind-index."""
         if isinstance(item, dict):

@@ -79,6 +79,11 @@ class Record(BaseModel):
     def content(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"source", "source_record_id", "fetched_at"})
 
+    def subjects(self) -> frozenset[str]:
+        """The ID numbers of the people this record is about: whose consent it needs."""
+        subject = getattr(self, "id_number", None)
+        return frozenset((subject,)) if isinstance(subject, str) else frozenset()
+
 
 class PersonRecord(Record):
     kind: ClassVar[str] = "person"
@@ -122,6 +127,10 @@ class RelationRecord(Record):
     relation: Literal["spouse", "parent", "supporter"]
     since: date | None = None
 
+    def subjects(self) -> frozenset[str]:
+        """Either end's consent suffices: the relation is a fact about each of them."""
+        return frozenset((self.from_id, self.to_id))
+
 
 class VehicleRecord(Record):
     kind: ClassVar[str] = "vehicle"
@@ -132,6 +141,9 @@ class VehicleRecord(Record):
     registered_on: date
     value_fen: NonNegativeFen
     status: Text
+
+    def subjects(self) -> frozenset[str]:
+        return frozenset((self.owner_id,))
 
 
 class DeathRecord(Record):
@@ -159,6 +171,9 @@ class PropertyRecord(Record):
     value_fen: NonNegativeFen
     status: Text
     owners: tuple[PropertyOwner, ...] = Field(min_length=1)
+
+    def subjects(self) -> frozenset[str]:
+        return frozenset(owner.id_number for owner in self.owners)
 
 
 class IncomeRecord(Record):
@@ -244,3 +259,6 @@ class AuthorisationRecord(Record):
     valid_to: date
     revoked_on: date | None = None
     signatures: tuple[Signature, ...] = ()
+
+    def subjects(self) -> frozenset[str]:
+        return frozenset(s.id_number for s in self.signatures)

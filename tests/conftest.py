@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from neo4j import AsyncDriver, Driver, GraphDatabase
 
+from authz.protection import FieldProtection
 from graph.connection import Neo4jTarget, open_driver
 from graph.local_server import LOCAL_USER, LocalNeo4j, LocalNeo4jOptions
 from tests.support import JAR_CACHE, ROOT
@@ -89,3 +90,9 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@pytest.fixture(scope="session")
+def protection(tmp_path_factory: pytest.TempPathFactory) -> FieldProtection:
+    """A real key ring (KEK file + ring file) in a temporary folder, shared by the session."""
+    return FieldProtection.local(tmp_path_factory.mktemp("keys"))

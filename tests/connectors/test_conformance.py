@@ -129,11 +129,6 @@ async def department(
             await department.close()
 
 
-@pytest.fixture(scope="session")
-def protection(tmp_path_factory: pytest.TempPathFactory) -> FieldProtection:
-    return FieldProtection.local(tmp_path_factory.mktemp("keys"))
-
-
 def about(record: Record) -> set[str]:
     """The people a record is about (a relation is about both ends)."""
     if isinstance(record, PropertyRecord):
