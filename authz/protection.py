@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from authz.blind_index import BlindIndex
-from authz.field_crypto import FieldCipher
+from authz.field_crypto import FieldCipher, token_prefix
 from authz.key_provider import LocalKeyProvider
 from authz.keyring import KeyRing
 
@@ -41,6 +41,13 @@ class FieldProtection:
 
     def open(self, token: str, *, node_key: str, field: str) -> str:
         return self.cipher.decrypt(token, node_key=node_key, field=field)
+
+    def primary_prefix(self) -> str:
+        """What every token under the current primary key starts with."""
+        return token_prefix(self.ring.primary_id)
+
+    def reseal(self, token: str, *, node_key: str, field: str) -> str:
+        return self.cipher.reencrypt(token, node_key=node_key, field=field)
 
     def __repr__(self) -> str:
         return f"FieldProtection(primary={self.ring.primary_id!r})"
