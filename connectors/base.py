@@ -73,6 +73,9 @@ class Connector(ABC):
     source: ClassVar[Source]
     max_batch: ClassVar[int] = 100
     default_page_size: ClassVar[int] = 1000
+    # What the department tolerates from us; the hub builds each client's rate limit from it.
+    outbound_rate: ClassVar[float] = 200.0
+    outbound_burst: ClassVar[int] = 50
 
     def __init__(
         self,
@@ -80,10 +83,14 @@ class Connector(ABC):
         client: DepartmentClient,
         blind: Blind,
         page_size: int | None = None,
+        *,
+        reference_date: date | None = None,
     ) -> None:
         self.access = access
         self.client = client
         self.page_size = page_size or self.default_page_size
+        # "Today" as the departments see it (a sandbox city lives at its own date).
+        self.reference_date = reference_date or date.today()
         self._blind = blind
 
     # --- what each department connector provides -------------------------------------------

@@ -131,6 +131,9 @@ class DepartmentClient:
             ) from None
         status = response.status_code
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+        if status == 429:  # alive, asking us to slow down: not a failure for the breaker
+            retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+            raise RetriableSourceError(self.source, f"{method} {path}: HTTP 429", retry_after)
         if status in RETRIABLE_STATUS:
             retry_after = _retry_after_seconds(response.headers.get("retry-after"))
             raise self._failed(f"{method} {path}: HTTP {status}", retry_after)

@@ -6,8 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
 def yuan_to_fen(value: object) -> int:
-    """Exact for strings and integers; floats go through their shortest repr, not binary."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    """Exact for strings, integers and Decimals; floats go through their shortest repr."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise TypeError("an amount must be a number or a numeric string")
     try:
         amount = Decimal(str(value).strip())

@@ -24,6 +24,7 @@ from neo4j import AsyncDriver
 from connectors.base import Connector, Parsed, SubjectQuery
 from connectors.consent_gate import ConsentGate
 from graph.ingest_state import QuarantineEntry, SavedCursor, load_cursor, quarantine, save_cursor
+from graph.protection import FieldProtector
 from graph.writer import GraphWriter
 
 Progress = Callable[[str, int], None]  # (department, records pulled so far)
@@ -51,10 +52,12 @@ class SyncRunner:
         gate: ConsentGate,
         today: date,
         *,
+        protector: FieldProtector,
         run_id: str | None = None,
     ) -> None:
         self._driver = driver
         self._database = database
+        self._protector = protector
         self._writer = writer
         self._gate = gate
         self.today = today
@@ -71,7 +74,9 @@ class SyncRunner:
         source = connector.source.value
         summary = SyncSummary(source)
         for partition in partitions or connector.partitions():
-            saved = await load_cursor(self._driver, self._database, source, partition)
+            saved = await load_cursor(
+                self._driver, self._database, self._protector, source, partition
+            )
             cursor = (
                 connector.resume_from(partition, saved.cursor, saved.complete) if saved else None
             )
@@ -84,6 +89,7 @@ class SyncRunner:
                 await save_cursor(
                     self._driver,
                     self._database,
+                    self._protector,
                     source,
                     partition,
                     saved=SavedCursor(position, done),

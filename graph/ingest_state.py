@@ -2,8 +2,10 @@
 
 The cursor is saved only after the page it follows was written, so a crash
 repeats at most one page (at-least-once delivery); the writer is idempotent,
-which makes the effect exactly-once. A quarantined record keeps its source,
-reason and a blind-index reference to the person, never its content.
+which makes the effect exactly-once. Cursors are sealed like personal fields:
+some departments page by ID number (`after=<id>`), so a cursor can be one.
+A quarantined record keeps its source, reason and a blind-index reference to
+the person, never its content.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from neo4j import AsyncDriver, RoutingControl
+
+from graph.protection import FieldProtector
 
 
 @dataclass(frozen=True)
@@ -36,36 +40,43 @@ def state_key(source: str, partition: str) -> str:
 
 
 async def load_cursor(
-    driver: AsyncDriver, database: str, source: str, partition: str
+    driver: AsyncDriver, database: str, protector: FieldProtector, source: str, partition: str
 ) -> SavedCursor | None:
+    key = state_key(source, partition)
     records, _, _ = await driver.execute_query(
-        "MATCH (s:ConnectorState {key: $key}) RETURN s.cursor AS cursor, s.complete AS complete",
-        key=state_key(source, partition),
+        "MATCH (s:ConnectorState {key: $key}) "
+        "RETURN s.cursor_enc AS cursor, s.complete AS complete",
+        key=key,
         database_=database,
         routing_=RoutingControl.READ,
     )
     if not records:
         return None
-    return SavedCursor(records[0]["cursor"], bool(records[0]["complete"]))
+    sealed = records[0]["cursor"]
+    cursor = protector.open(sealed, node_key=key, field="cursor") if sealed else None
+    return SavedCursor(cursor, bool(records[0]["complete"]))
 
 
 async def save_cursor(
     driver: AsyncDriver,
     database: str,
+    protector: FieldProtector,
     source: str,
     partition: str,
     *,
     saved: SavedCursor,
     run_id: str,
 ) -> None:
+    key = state_key(source, partition)
+    sealed = protector.seal(saved.cursor, node_key=key, field="cursor") if saved.cursor else None
     await driver.execute_query(
         "MERGE (s:ConnectorState {key: $key}) "
-        "SET s.source = $source, s.partition = $partition, s.cursor = $cursor, "
+        "SET s.source = $source, s.partition = $partition, s.cursor_enc = $cursor, "
         "s.complete = $complete, s.run_id = $run_id, s.updated_at = $now",
-        key=state_key(source, partition),
+        key=key,
         source=source,
         partition=partition,
-        cursor=saved.cursor,
+        cursor=sealed,
         complete=saved.complete,
         run_id=run_id,
         now=datetime.now(UTC),

@@ -20,7 +20,7 @@ from neo4j import AsyncDriver, Driver, GraphDatabase
 from authz.protection import FieldProtection
 from graph.connection import Neo4jTarget, open_driver
 from graph.local_server import LOCAL_USER, LocalNeo4j, LocalNeo4jOptions
-from tests.support import JAR_CACHE, ROOT
+from tests.support import JAR_CACHE, ROOT, wipe_graph
 
 TEST_NEO4J_HOME = ROOT / ".cache" / "test-neo4j"
 
@@ -70,10 +70,7 @@ def sync_driver(neo4j_target: Neo4jTarget) -> Iterator[Driver]:
 @pytest.fixture
 def clean_graph(sync_driver: Driver, neo4j_target: Neo4jTarget) -> Neo4jTarget:
     """The session's server with every node deleted (schema kept: migrations are idempotent)."""
-    with sync_driver.session(database=neo4j_target.database) as session:
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
+    wipe_graph(sync_driver, neo4j_target.database)
     return neo4j_target
 
 

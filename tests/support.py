@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from neo4j import Driver
+
 ROOT = Path(__file__).resolve().parents[1]
 JAR_CACHE = ROOT / ".cache" / "neo4j"
 
@@ -30,3 +32,11 @@ def run_hub(
         timeout=timeout,
         check=False,
     )
+
+
+def wipe_graph(driver: Driver, database: str = "neo4j") -> None:
+    """Delete every node (schema stays: migrations are idempotent)."""
+    with driver.session(database=database) as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()

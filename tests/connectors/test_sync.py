@@ -57,7 +57,9 @@ async def setup(
     writer = GraphWriter(driver, "neo4j", protection)
     await writer.write(consents.records)
     gate = ConsentGate(driver, "neo4j", blind)
-    runner = SyncRunner(driver, "neo4j", writer, gate, AS_OF, run_id="test-run")
+    runner = SyncRunner(
+        driver, "neo4j", writer, gate, AS_OF, protector=protection, run_id="test-run"
+    )
     with serve_app(medical_case.CASE.app(load_runtime(city, "medical"))) as base_url:
         connector = make_connector(medical_case.CASE, base_url, blind, 2)
         assert isinstance(connector, MedicalConnector)
@@ -77,7 +79,7 @@ async def test_bulk_keeps_only_consented_people(setup: Setup) -> None:
     assert await count(setup.driver, "InsuranceEnrolment") == 2
     assert await count(setup.driver, "MedicalClaim") == 18
     for partition in setup.connector.partitions():
-        saved = await load_cursor(setup.driver, "neo4j", "medical", partition)
+        saved = await load_cursor(setup.driver, "neo4j", setup.protection, "medical", partition)
         assert saved is not None
         assert saved.complete
 
@@ -92,7 +94,7 @@ async def test_a_second_run_changes_nothing(setup: Setup) -> None:
 async def test_an_interrupted_run_resumes_to_the_same_graph(setup: Setup) -> None:
     first = await setup.runner.bulk(setup.connector, max_pages=3)
     assert first.pages == 3
-    saved = await load_cursor(setup.driver, "neo4j", "medical", "enrolments")
+    saved = await load_cursor(setup.driver, "neo4j", setup.protection, "medical", "enrolments")
     assert saved is not None
     assert saved.complete
     rest = await setup.runner.bulk(setup.connector)
@@ -121,10 +123,14 @@ async def test_neo4j_down_means_the_cursor_does_not_move(
     unreachable = AsyncGraphDatabase.driver(dead.uri, auth=(dead.user, dead.password))
     writer = GraphWriter(unreachable, "neo4j", protection)
     gate = ConsentGate(setup.driver, "neo4j", lambda v: protection.blind(v, field="id_number"))
-    runner = SyncRunner(setup.driver, "neo4j", writer, gate, AS_OF, run_id="down")
+    runner = SyncRunner(
+        setup.driver, "neo4j", writer, gate, AS_OF, protector=protection, run_id="down"
+    )
     try:
         with pytest.raises(ServiceUnavailable):
             await runner.bulk(setup.connector)
     finally:
         await unreachable.close()
-    assert await load_cursor(setup.driver, "neo4j", "medical", "enrolments") is None
+    assert (
+        await load_cursor(setup.driver, "neo4j", setup.protection, "medical", "enrolments") is None
+    )
