@@ -22,6 +22,7 @@ RETURN pid, a.auth_no AS auth_no, a.departments AS departments,
        a.valid_from AS valid_from, a.valid_to AS valid_to, a.revoked_on AS revoked_on
 """
 
+
 async def authorisations_signed_by(
     driver: AsyncDriver, database: str, pids: Iterable[str]
 ) -> dict[str, list[SignedAuthorisation]]:
