@@ -21,7 +21,7 @@ install: $(STAMP)
 
 ## demo: start the local Neo4j and serve the hub at http://127.0.0.1:8000/graphql
 demo: install
-	HUB_MODE=development $(BIN)/hub serve
+	HUB_MODE=development $(BIN)/hub demo
 
 ## check: lint, format and strict typing
 check: $(STAMP)

@@ -7,58 +7,41 @@ and a non-zero exit status; no traceback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
 
 from graph.connection import Neo4jTarget, open_driver
-from graph.errors import GraphError
 from graph.health import GraphHealth, read_health
 from graph.local_server import resolve_classpath
+from graph.model import DEPARTMENT_SOURCES
 from hub.app import create_app
+from hub.cli_ingest import consent_cli, ingest, run_with_progress, summary_table
+from hub.cli_keys import keys_cli
+from hub.cli_support import EXIT_NOT_RUNNING, load_settings, out, user_errors
+from hub.demo import city_date, ensure_city, sandbox_process
+from hub.ingest import IngestRequest, import_authorisations
 from hub.neo4j_setup import local_server, neo4j_target
+from hub.sandbox_setup import serve_sandbox
 from hub.settings import Settings
-
-EXIT_FAILURE = 1
-EXIT_BAD_CONFIG = 2
-EXIT_NOT_RUNNING = 3
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+from sandbox.cli import sandbox_cli
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="The social-assistance verification hub."
 )
 neo4j_cli = typer.Typer(no_args_is_help=True, help="Manage the local Neo4j (the embedded default).")
 cli.add_typer(neo4j_cli, name="neo4j")
+cli.command("ingest")(ingest)
+cli.add_typer(consent_cli, name="consent")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(sandbox_cli, name="sandbox")
 
 
 def main() -> None:
     cli()
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Typed errors become one readable line and an exit status."""
-    try:
-        yield
-    except GraphError as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(EXIT_FAILURE) from None
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        for problem in error.errors():
-            where = ".".join(str(part) for part in problem["loc"]) or "settings"
-            err.print(f"error: configuration {where}: {problem['msg']}", markup=False)
-        raise typer.Exit(EXIT_BAD_CONFIG) from None
 
 
 async def _probe(target: Neo4jTarget) -> GraphHealth:
@@ -72,8 +55,8 @@ async def _probe(target: Neo4jTarget) -> GraphHealth:
 @neo4j_cli.command("install")
 def neo4j_install() -> None:
     """Download the Neo4j jars into the jar cache (start does this too, when needed)."""
-    settings = _settings()
-    with _user_errors():
+    settings = load_settings()
+    with user_errors():
         classpath = resolve_classpath(settings.jar_cache)
     out.print(f"Neo4j jars ready: {len(classpath.split(':'))} jars in {settings.jar_cache}")
 
@@ -81,12 +64,12 @@ def neo4j_install() -> None:
 @neo4j_cli.command("start")
 def neo4j_start() -> None:
     """Start the local Neo4j and wait until Bolt answers (a running one is left alone)."""
-    settings = _settings()
+    settings = load_settings()
     if not settings.uses_local_neo4j:
         out.print(f"NEO4J_URI is set: the hub uses {settings.neo4j_uri} and starts nothing.")
         return
     server = local_server(settings)
-    with _user_errors():
+    with user_errors():
         already = server.status().running
         status = server.start()
     verb = "already running" if already else "started"
@@ -96,12 +79,12 @@ def neo4j_start() -> None:
 @neo4j_cli.command("stop")
 def neo4j_stop() -> None:
     """Stop the local Neo4j cleanly."""
-    settings = _settings()
+    settings = load_settings()
     if not settings.uses_local_neo4j:
         out.print(f"NEO4J_URI is set: the hub did not start {settings.neo4j_uri}; nothing to stop.")
         return
     server = local_server(settings)
-    with _user_errors():
+    with user_errors():
         stopped = server.stop()
     out.print("Neo4j stopped." if stopped else "Neo4j was not running.")
 
@@ -109,14 +92,14 @@ def neo4j_stop() -> None:
 @neo4j_cli.command("status")
 def neo4j_status() -> None:
     """Say whether the graph answers; exit 3 when the local server is not running."""
-    settings = _settings()
+    settings = load_settings()
     if settings.uses_local_neo4j:
         status = local_server(settings).status()
         if not status.running:
             out.print(f"Neo4j is not running (data in {status.home}).")
             raise typer.Exit(EXIT_NOT_RUNNING)
         out.print(f"Neo4j running at {status.uri} (pid {status.pid}, data in {status.home})")
-    with _user_errors():
+    with user_errors():
         target = neo4j_target(settings)
         health = asyncio.run(_probe(target))
     out.print(
@@ -125,32 +108,71 @@ def neo4j_status() -> None:
     )
 
 
+@cli.command("demo")
+def demo(
+    port: Annotated[int | None, typer.Option(help="listen port (default HUB_PORT)")] = None,
+) -> None:
+    """Generate a small city, start its departments, ingest them, and serve the hub."""
+    settings = load_settings()
+    with user_errors(), ExitStack() as stack:
+        city = ensure_city(settings.state_dir)
+        departments_file = stack.enter_context(sandbox_process(city))
+        settings = settings.model_copy(update={"departments_file": departments_file})
+        _start_local_neo4j(settings, stack)
+        written, _ = asyncio.run(import_authorisations(settings, city / "civil_affairs.sqlite"))
+        out.print(f"demo city {city}: {written} authorisations imported")
+        request = IngestRequest("bulk", list(DEPARTMENT_SOURCES), today=city_date(city))
+        out.print(summary_table(run_with_progress(settings, request)))
+        _serve(settings, None, port)
+
+
 @cli.command("serve")
 def serve(
-    host: str | None = typer.Option(None, help="listen address (default HUB_HOST)"),
-    port: int | None = typer.Option(None, help="listen port (default HUB_PORT)"),
+    host: Annotated[str | None, typer.Option(help="listen address (default HUB_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (default HUB_PORT)")] = None,
 ) -> None:
     """Serve the GraphQL API; starts the local Neo4j first unless NEO4J_URI is set."""
-    settings = _settings()
+    settings = load_settings()
+    with user_errors(), ExitStack() as stack:
+        _start_local_neo4j(settings, stack)
+        _serve(settings, host, port)
+
+
+def _start_local_neo4j(settings: Settings, stack: ExitStack) -> None:
+    """Start the embedded default if it is not running, and stop it when `stack` closes."""
     server = local_server(settings) if settings.uses_local_neo4j else None
-    started_here = False
-    with _user_errors():
-        if server is not None and not server.status().running:
-            server.start()
-            started_here = True
-        try:
-            health = asyncio.run(_probe(neo4j_target(settings)))
-            out.print(
-                f"graph: Neo4j {health.neo4j_version} at {neo4j_target(settings).uri}, "
-                f"{health.node_count} nodes; mode {settings.mode.value}"
-            )
-            uvicorn.run(
-                create_app(settings),
-                host=host or settings.host,
-                port=port or settings.port,
-                lifespan="on",
-                log_level="info",
-            )
-        finally:
-            if started_here and server is not None:
-                server.stop()
+    if server is not None and not server.status().running:
+        server.start()
+        stack.callback(server.stop)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    target = neo4j_target(settings)
+    health = asyncio.run(_probe(target))
+    out.print(
+        f"graph: Neo4j {health.neo4j_version} at {target.uri}, "
+        f"{health.node_count} nodes; mode {settings.mode.value}"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        lifespan="on",
+        log_level="info",
+    )
+
+
+@sandbox_cli.command("serve")
+def sandbox_serve(
+    data: Annotated[Path, typer.Option("--data", help="a city made by `hub sandbox generate`")],
+    department: Annotated[
+        list[str] | None,
+        typer.Option("--department", help="only this department (repeatable); default all five"),
+    ] = None,
+    port_base: Annotated[
+        int, typer.Option(min=0, max=65530, help="first of five ports in a row; 0 picks free ports")
+    ] = 8101,
+) -> None:
+    """Start the department servers on 127.0.0.1 and write the hub's departments file."""
+    with user_errors():
+        serve_sandbox(data, department or [], port_base, out)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     neo4j_transaction_memory: MemorySize = "1g"
     neo4j_start_timeout: float = Field(180.0, gt=0)
 
+    key_dir: Path | None = Field(None, description="local key files (KEK, key ring)")
+    departments_file: Path | None = Field(
+        None, description="the departments' addresses and our credentials (JSON, mode 0600)"
+    )
+    department_timeout: float = Field(15.0, gt=0, le=300, description="seconds per department call")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _check_uri(cls, value: str | None) -> str | None:
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def uses_local_neo4j(self) -> bool:
         return self.neo4j_uri is None
+
+    @property
+    def local_key_dir(self) -> Path:
+        return self.key_dir if self.key_dir is not None else self.state_dir / "keys"
 
     @property
     def local_neo4j_home(self) -> Path:

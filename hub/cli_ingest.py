@@ -1,0 +1,171 @@
+"""`hub ingest` and `hub consent`: pulling consented records into the graph, and the consents.
+
+ID numbers given on the command line are never printed back: the summary
+shows counts, and refused subjects by blind reference only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors.sync import SyncSummary
+from graph.identifiers import id_number_problem, normalise_id_number
+from graph.model import DEPARTMENT_SOURCES, Source
+from hub.cli_support import UsageError, load_settings, out, user_errors
+from hub.ingest import IngestRequest, import_authorisations, run_ingest
+from hub.settings import Settings
+
+consent_cli = typer.Typer(no_args_is_help=True, help="Authorisations (授权书) in the graph.")
+
+
+class Mode(StrEnum):
+    BULK = "bulk"
+    SUBJECTS = "subjects"
+
+
+def _departments(value: str) -> list[Source]:
+    if value == "all":
+        return list(DEPARTMENT_SOURCES)
+    chosen: list[Source] = []
+    for name in (part.strip() for part in value.split(",") if part.strip()):
+        try:
+            source = Source(name)
+        except ValueError:
+            raise UsageError(
+                f"unknown department {name!r}; choose from "
+                f"{', '.join(s.value for s in DEPARTMENT_SOURCES)} or 'all'"
+            ) from None
+        if source not in DEPARTMENT_SOURCES:
+            raise UsageError(f"{name} is not a department the hub pulls from")
+        chosen.append(source)
+    if not chosen:
+        raise UsageError("name at least one department")
+    return chosen
+
+
+def _id_numbers(ids: list[str], ids_file: Path | None) -> list[str]:
+    values = list(ids)
+    if ids_file is not None:
+        values += [line.strip() for line in ids_file.read_text(encoding="utf-8").splitlines()]
+    clean = [normalise_id_number(v) for v in values if v.strip()]
+    bad = sum(1 for v in clean if id_number_problem(v) is not None)
+    if bad:
+        raise UsageError(f"{bad} of the ID numbers given are not valid resident ID numbers")
+    return list(dict.fromkeys(clean))
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} must be a date YYYY-MM-DD") from None
+
+
+def ingest(  # noqa: PLR0917 - typer maps each option to a parameter
+    mode: Annotated[Mode, typer.Option(help="bulk (batch comparison) or subjects (verification)")],
+    departments: Annotated[str, typer.Option(help="comma-separated departments, or all")] = "all",
+    id_number: Annotated[list[str], typer.Option("--id", help="subjects mode: an ID number")] = [],  # noqa: B006 - typer needs a literal default
+    ids_file: Annotated[
+        Path | None, typer.Option(help="subjects mode: one ID number per line")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="time point YYYY-MM-DD (default: today)")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="date consents are checked at (default: today)")
+    ] = None,
+    max_pages: Annotated[
+        int | None, typer.Option(min=1, help="bulk: stop after this many pages")
+    ] = None,
+) -> None:
+    """Pull records from the departments into the graph, with a summary per department."""
+    settings = load_settings()
+    with user_errors():
+        chosen = _departments(departments)
+        ids = _id_numbers(id_number, ids_file) if mode is Mode.SUBJECTS else []
+        if mode is Mode.SUBJECTS and not ids:
+            raise UsageError("subjects mode needs --id or --ids-file")
+        if mode is Mode.BULK and (id_number or ids_file):
+            raise UsageError(
+                "bulk mode pulls everyone consented; --id and --ids-file are for subjects"
+            )
+        request = IngestRequest(
+            mode=mode.value,
+            departments=chosen,
+            today=_parse_date(today, "--today") or date.today(),
+            id_numbers=ids,
+            as_of=_parse_date(as_of, "--as-of"),
+            max_pages=max_pages,
+        )
+        summaries = run_with_progress(settings, request)
+    out.print(summary_table(summaries))
+
+
+def run_with_progress(settings: Settings, request: IngestRequest) -> list[SyncSummary]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} records"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=out, transient=False) as progress:
+        tasks = {s.value: progress.add_task(s.value, total=None) for s in request.departments}
+
+        def advance(source: str, pulled: int) -> None:
+            progress.update(tasks[source], completed=pulled)
+
+        summaries = asyncio.run(run_ingest(settings, request, advance))
+        for summary in summaries:
+            progress.update(tasks[summary.source], completed=summary.pulled)
+    return summaries
+
+
+def summary_table(summaries: list[SyncSummary]) -> Table:
+    table = Table(title="ingest summary (no consent: dropped, never stored)")
+    headers = (
+        "department",
+        "pulled",
+        "written",
+        "quarantined",
+        "dupes",
+        "no consent",
+        "refused",
+        "retries",
+        "pages",
+    )
+    for column in headers:
+        table.add_column(column, justify="left" if column == "department" else "right")
+    for s in summaries:
+        table.add_row(
+            s.source,
+            str(s.pulled),
+            str(s.written),
+            str(s.quarantined),
+            str(s.duplicates),
+            str(s.dropped_without_consent),
+            str(len(s.refused_subjects)),
+            str(s.retried),
+            str(s.pages),
+        )
+    return table
+
+
+@consent_cli.command("import")
+def consent_import(
+    export: Annotated[Path, typer.Argument(help="civil affairs' export (civil_affairs.sqlite)")],
+) -> None:
+    """Import the authorisations households signed, from the bureau's export."""
+    settings = load_settings()
+    with user_errors():
+        written, skipped = asyncio.run(import_authorisations(settings, export))
+    out.print(f"authorisations imported: {written}; skipped as invalid: {skipped}")
