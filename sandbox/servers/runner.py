@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import signal
+import socket
 from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,11 @@ async def serve_departments(
     unknown = [d for d in chosen if d not in APP_FACTORIES]
     if unknown:
         raise ValueError(f"unknown department(s) {unknown}; expected some of {list(DEPARTMENTS)}")
+    sockets = _bind_all({department: ports.get(department, 0) for department in chosen})
     servers = {
         department: _SharedSignalServer(
             uvicorn.Config(
                 build_app(data_dir, department, faults),
-                host=LOOPBACK,
-                port=ports.get(department, 0),
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
@@ -83,7 +83,10 @@ async def serve_departments(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _stop_all, servers.values())
-    tasks = [asyncio.create_task(server.serve()) for server in servers.values()]
+    tasks = [
+        asyncio.create_task(server.serve(sockets=[sockets[name]]))
+        for name, server in servers.items()
+    ]
     try:
         while not all(server.started for server in servers.values()):
             if any(task.done() for task in tasks):
@@ -102,6 +105,25 @@ async def serve_departments(
     failed = [name for name, server in servers.items() if not server.started]
     if failed:
         raise OSError(f"could not listen for {', '.join(failed)} (is the port in use?)")
+
+
+def _bind_all(ports: Mapping[str, int]) -> dict[str, socket.socket]:
+    """Every department's listening socket on loopback, or a clear error and none at all."""
+    bound: dict[str, socket.socket] = {}
+    for department, port in ports.items():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as error:
+            sock.close()
+            for other in bound.values():
+                other.close()
+            raise OSError(
+                f"could not listen for {department} on {LOOPBACK}:{port} ({error.strerror})"
+            ) from None
+        bound[department] = sock
+    return bound
 
 
 def _stop_all(servers: Iterable[uvicorn.Server]) -> None:
