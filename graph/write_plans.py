@@ -350,8 +350,13 @@ def claim_row(record: ClaimRecord, protector: FieldProtector) -> Row:
 AUTHORISATION_CYPHER = """
 UNWIND $rows AS row
 MERGE (a:Authorisation {auth_no: row.auth_no})
-WITH a, row WHERE a.content_hash IS NULL OR a.content_hash <> row.props.content_hash
+WITH a, row, a.revoked_on AS revoked
+WHERE a.content_hash IS NULL OR a.content_hash <> row.props.content_hash
 SET a += row.props, a.recorded_at = $now
+SET a.revoked_on = CASE
+  WHEN revoked IS NULL THEN row.props.revoked_on
+  WHEN row.props.revoked_on IS NULL OR revoked < row.props.revoked_on THEN revoked
+  ELSE row.props.revoked_on END
 MERGE (h:Household {hid: row.hid})
 MERGE (a)-[:FOR_HOUSEHOLD]->(h)
 WITH a, row
@@ -368,7 +373,11 @@ SET s.signed_on = signer.signed_on
 
 
 def authorisation_row(record: AuthorisationRecord, protector: FieldProtector) -> Row:
-    """Authorisation numbers are document numbers, not personal data, and stay readable."""
+    """Authorisation numbers are document numbers, not personal data, and stay readable.
+
+    A revocation is sticky: a later import of an older copy of the register
+    cannot clear it (the earliest revocation date wins).
+    """
     props = {
         **_provenance(record, protector, record.auth_no),
         "departments": sorted(source.value for source in record.departments),

@@ -7,19 +7,22 @@ shows counts, and refused subjects by blind reference only.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from authz.consent import decide_consent
 from connectors.sync import SyncSummary
 from graph.identifiers import id_number_problem, normalise_id_number
-from graph.model import DEPARTMENT_SOURCES, Source
+from graph.model import DEPARTMENT_SOURCES, AuthorisationRecord, Signature, Source
 from hub.cli_support import UsageError, load_settings, out, user_errors
+from hub.consent_admin import add_authorisation, find, revoke
 from hub.ingest import IngestRequest, import_authorisations, run_ingest
 from hub.settings import Settings
 
@@ -169,3 +172,108 @@ def consent_import(
     with user_errors():
         written, skipped = asyncio.run(import_authorisations(settings, export))
     out.print(f"authorisations imported: {written}; skipped as invalid: {skipped}")
+
+
+@consent_cli.command("add")
+def consent_add(  # noqa: PLR0917 - typer maps each option to a parameter
+    auth_no: Annotated[str, typer.Option(help="the authorisation's number (授权书编号)")],
+    hukou_no: Annotated[str, typer.Option(help="the household's hukou number")],
+    valid_from: Annotated[str, typer.Option(help="first day it covers, YYYY-MM-DD")],
+    valid_to: Annotated[str, typer.Option(help="last day it covers, YYYY-MM-DD")],
+    signer: Annotated[list[str], typer.Option(help="a signing member's ID number (repeat)")],
+    departments: Annotated[str, typer.Option(help="comma-separated departments, or all")] = "all",
+    purpose: Annotated[str, typer.Option(help="application or review")] = "application",
+    signed_on: Annotated[str | None, typer.Option(help="date signed (default: valid-from)")] = None,
+) -> None:
+    """Record a signed authorisation (every signer's ID number is checked, never printed)."""
+    settings = load_settings()
+    with user_errors():
+        start = _required_date(valid_from, "--valid-from")
+        end = _required_date(valid_to, "--valid-to")
+        if end < start:
+            raise UsageError("--valid-to is before --valid-from")
+        signers = _id_numbers(signer, None)
+        on = _parse_date(signed_on, "--signed-on") or start
+        try:
+            record = AuthorisationRecord(
+                source=Source.CIVIL_AFFAIRS,
+                source_record_id=auth_no,
+                fetched_at=datetime.now(UTC),
+                auth_no=auth_no,
+                hukou_no=hukou_no,
+                departments=tuple(_departments(departments)),
+                purpose=purpose,
+                valid_from=start,
+                valid_to=end,
+                signatures=tuple(Signature(id_number=i, signed_on=on) for i in signers),
+            )
+        except ValidationError as error:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+            raise UsageError(f"invalid authorisation: {fields}") from None
+        changes = asyncio.run(add_authorisation(settings, record))
+    out.print(
+        f"authorisation {auth_no} recorded for {len(signers)} signer(s)"
+        + ("" if changes else " (already recorded, unchanged)")
+    )
+
+
+@consent_cli.command("revoke")
+def consent_revoke(
+    auth_no: Annotated[str, typer.Argument(help="the authorisation's number")],
+    on: Annotated[str | None, typer.Option(help="revoked from this day (default: today)")] = None,
+) -> None:
+    """Revoke an authorisation: no department is asked, and nothing is read, under it again."""
+    settings = load_settings()
+    with user_errors():
+        day = _parse_date(on, "--on") or date.today()
+        revoked = asyncio.run(revoke(settings, auth_no, day))
+        if revoked is None:
+            raise UsageError(f"no authorisation {auth_no} in the graph")
+    out.print(f"authorisation {auth_no} revoked from {revoked.isoformat()}")
+
+
+@consent_cli.command("list")
+def consent_list(
+    auth_no: Annotated[str | None, typer.Option(help="this authorisation")] = None,
+    hukou_no: Annotated[str | None, typer.Option(help="this household's")] = None,
+    id_number: Annotated[str | None, typer.Option("--id", help="signed by this person")] = None,
+    at: Annotated[str | None, typer.Option(help="status as of YYYY-MM-DD (default: today)")] = None,
+) -> None:
+    """Authorisations with their status; signers are counted, never listed."""
+    settings = load_settings()
+    with user_errors():
+        day = _parse_date(at, "--at") or date.today()
+        ids = _id_numbers([id_number], None) if id_number else [None]
+        found = asyncio.run(find(settings, auth_no=auth_no, hukou_no=hukou_no, id_number=ids[0]))
+    table = Table(title=f"authorisations (status at {day.isoformat()})")
+    for column in (
+        "number",
+        "departments",
+        "purpose",
+        "from",
+        "to",
+        "revoked",
+        "signers",
+        "status",
+    ):
+        table.add_column(column)
+    for a in found:
+        status = decide_consent([a.as_signed()], a.departments[0], day).reason.value
+        table.add_row(
+            a.auth_no,
+            ",".join(a.departments),
+            a.purpose,
+            a.valid_from.isoformat(),
+            a.valid_to.isoformat(),
+            a.revoked_on.isoformat() if a.revoked_on else "",
+            str(a.signers),
+            status,
+        )
+    out.print(table)
+
+
+def _required_date(value: str, option: str) -> date:
+    parsed = _parse_date(value, option)
+    if parsed is None:
+        raise UsageError(f"{option} is required")
+    return parsed

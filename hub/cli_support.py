@@ -6,6 +6,7 @@ and a non-zero exit status; no traceback.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,7 +24,9 @@ EXIT_FAILURE = 1
 EXIT_BAD_CONFIG = 2
 EXIT_NOT_RUNNING = 3
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (logs, CI, tests) gets wide tables instead of 80-column truncation.
+_PIPED_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 USER_ERRORS = (
