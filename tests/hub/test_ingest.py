@@ -8,6 +8,7 @@ run, and subject mode never asks about anyone unconsented.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import sqlite3
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from neo4j import Driver
 
@@ -208,3 +210,45 @@ def test_bad_ingest_input_is_refused_clearly(env: dict[str, str]) -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def set_faults(city: Path, departments_file: Path, faults: dict[str, object]) -> None:
+    admin = json.loads((city / "credentials.json").read_text())["admin_token"]
+    for entry in json.loads(departments_file.read_text())["departments"].values():
+        response = httpx.put(
+            entry["base_url"] + "/_sandbox/faults", json=faults, headers={"x-sandbox-admin": admin}
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_department_faults_are_survived_quarantined_and_reported(
+    env: dict[str, str], city: Path, departments_file: Path, sync_driver: Driver
+) -> None:
+    import_consents(env, city)
+    faults: dict[str, object] = {
+        "error_rate": 0.15,
+        "drop_rate": 0.05,
+        "malformed_rate": 0.02,
+        "duplicate_rate": 0.1,
+        "out_of_order": True,
+        "seed": 9,
+    }
+    set_faults(city, departments_file, faults)
+    try:
+        result = ingest(env)
+    finally:
+        set_faults(city, departments_file, {})
+    assert "ingest summary" in result.stdout
+    records, _, _ = sync_driver.execute_query(
+        "MATCH (q:Quarantined) RETURN count(q) AS n, collect(q.reason)[0..50] AS reasons"
+    )
+    assert records[0]["n"] > 0
+    assert not any(i in repr(records[0]["reasons"]) for i in city_ids(city))
+
+
+def test_neo4j_down_is_a_clear_error(env: dict[str, str], free_port: int) -> None:
+    down = {**env, "NEO4J_URI": f"bolt://127.0.0.1:{free_port}"}
+    result = run_hub("ingest", "--mode", "bulk", "--today", AS_OF, env=down, timeout=120)
+    assert result.returncode == 1
+    assert f"cannot reach Neo4j at bolt://127.0.0.1:{free_port}" in result.stderr
+    assert "Traceback" not in result.stderr
