@@ -271,9 +271,7 @@ async def measure(args: argparse.Namespace) -> Report:
         report["server"] = (await driver.get_server_info()).agent
         await apply_migrations(driver, target.database)
         if args.phase == "writer":
-            report.update(
-                await measure_writer(driver, target.database, protector, args.city, cpu)
-            )
+            report.update(await measure_writer(driver, target.database, protector, args.city, cpu))
         else:
             report.update(
                 await measure_naive(driver, target.database, protector, args.city, args.every)
