@@ -20,7 +20,7 @@ import json
 import os
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -139,7 +139,7 @@ async def measure_writer(
     """All records of the city through `GraphWriter`, one `write` per chunk of a table."""
     writer = GraphWriter(driver, database, protector)
     fetched_at = datetime.now(UTC)
-    tables: dict[str, Counter[str]] = {}
+    tables: dict[str, defaultdict[str, float]] = {}
     cpu.start()
     with timed_row_builders() as row_seconds:
         for chunk in stream(city, fetched_at, clock=time.perf_counter):
@@ -147,19 +147,22 @@ async def measure_writer(
             started = time.perf_counter()
             await writer.write(chunk.records)
             seconds = time.perf_counter() - started
-            stats = tables.setdefault(chunk.table, Counter())
+            stats = tables.setdefault(chunk.table, defaultdict(float))
             stats["records"] += len(chunk.records)
             stats["invalid"] += chunk.invalid
             stats["input_seconds"] += chunk.build_seconds
             stats["write_seconds"] += seconds
             stats["row_seconds"] += row_seconds[0] - built_before
     spent = cpu.spent()
-    total = sum((stats for stats in tables.values()), Counter())
+    total: defaultdict[str, float] = defaultdict(float)
+    for stats in tables.values():
+        for name, value in stats.items():
+            total[name] += value
     # the bench process also read SQLite and validated records; that is not the writer's CPU
     spent["bench"] -= total["input_seconds"]
     return {
-        "records": total["records"],
-        "invalid": total["invalid"],
+        "records": int(total["records"]),
+        "invalid": int(total["invalid"]),
         "seconds": total["write_seconds"],
         "row_seconds": total["row_seconds"],
         "input_seconds": total["input_seconds"],

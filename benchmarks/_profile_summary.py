@@ -9,42 +9,44 @@ self time by library, and the functions with the most self time. The event loop'
 from __future__ import annotations
 
 import pstats
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 
 Key = tuple[str, int, str]
 
+IDLE = ("~", "<method 'poll' of 'select.epoll' objects>")
+ROW_BUILDERS = tuple(
+    ("graph/write_plans.py", f"{kind}_row")
+    for kind in (
+        "person", "household", "membership", "relation", "vehicle", "death", "property",
+        "income", "bank_account", "balance", "product", "enrolment", "claim", "authorisation",
+    )
+)  # fmt: skip
 # (label, [(file path ending, function name)]): inclusive time, summed over the list
 STEPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("waiting (event loop idle: HTTP answers, Neo4j)", (("~", "<method 'poll' of 'select.epoll' objects>"),)),
-    ("HTTP client (httpx call, incl. reading the body)", (("connectors/http.py", "call"),)),
+    ("waiting (event loop idle: HTTP answers, Neo4j)", (IDLE,)),
+    ("HTTP client (DepartmentClient.call, CPU)", (("connectors/http.py", "call"),)),
     ("JSON decode (json.loads)", (("json/__init__.py", "loads"),)),
     ("parse + validate + de-duplicate (Connector.parse)", (("connectors/base.py", "parse"),)),
-    ("  of which record validation (pydantic __init__ / model_validate)", (
-        ("pydantic/main.py", "__init__"),
-        ("pydantic/main.py", "model_validate"),
-    )),
-    ("content hash (model_dump + json.dumps + sha256), all callers", (("graph/model.py", "content_hash"),)),
-    ("consent gate (filter_records, CPU incl. its Neo4j query)", (
-        ("connectors/consent_gate.py", "filter_records"),
-    )),
+    (
+        "  of which record validation (pydantic)",
+        (("pydantic/main.py", "__init__"), ("pydantic/main.py", "model_validate")),
+    ),
+    ("content hash (Record.content_hash), all callers", (("graph/model.py", "content_hash"),)),
+    ("consent gate (filter_records, CPU)", (("connectors/consent_gate.py", "filter_records"),)),
     ("GraphWriter.write (row building + driver, CPU)", (("graph/writer.py", "write"),)),
-    ("  row building (write_plans *_row)", tuple(
-        ("graph/write_plans.py", name)
-        for name in (
-            "person_row", "household_row", "membership_row", "relation_row", "vehicle_row",
-            "death_row", "property_row", "income_row", "bank_account_row", "balance_row",
-            "product_row", "enrolment_row", "claim_row", "authorisation_row",
-        )
-    )),  # fmt: skip
+    ("  row building (write_plans *_row)", ROW_BUILDERS),
     ("  field encryption (FieldCipher.encrypt)", (("authz/field_crypto.py", "encrypt"),)),
-    ("  blind index (BlindIndex.digest), all callers", (("authz/blind_index.py", "digest"),)),
-    ("quarantine + cursor bookkeeping", (
-        ("graph/ingest_state.py", "quarantine"),
-        ("graph/ingest_state.py", "save_cursor"),
-        ("graph/ingest_state.py", "load_cursor"),
-    )),
-)  # fmt: skip
+    ("blind index (BlindIndex.digest), all callers", (("authz/blind_index.py", "digest"),)),
+    (
+        "quarantine + cursors (CPU)",
+        (
+            ("graph/ingest_state.py", "quarantine"),
+            ("graph/ingest_state.py", "save_cursor"),
+            ("graph/ingest_state.py", "load_cursor"),
+        ),
+    ),
+)
 
 LIBRARIES: tuple[tuple[str, str], ...] = (
     ("select.epoll", "idle (epoll)"),
@@ -69,7 +71,9 @@ LIBRARIES: tuple[tuple[str, str], ...] = (
 
 
 def _matches(key: Key, ending: str, name: str) -> bool:
-    return key[2] == name and (ending == "~" and key[0] == "~" or key[0].endswith(ending))
+    if key[2] != name:
+        return False
+    return key[0] == "~" if ending == "~" else key[0].endswith(ending)
 
 
 def _library(key: Key) -> str:
@@ -95,11 +99,11 @@ def summarise(path: Path, top: int = 15) -> None:
             if any(_matches(key, ending, name) for ending, name in parts)
         )
         print(f"| {label} | {seconds:.1f} | {seconds / total:.0%} |")
-    libraries: Counter[str] = Counter()
+    libraries: defaultdict[str, float] = defaultdict(float)
     for key, entry in table.items():
         libraries[_library(key)] += entry[2]
     print("\n| self time by library | seconds | share |\n|---|---:|---:|")
-    for label, seconds in libraries.most_common():
+    for label, seconds in sorted(libraries.items(), key=lambda item: -item[1]):
         print(f"| {label} | {seconds:.1f} | {seconds / total:.0%} |")
     print(f"\n| top {top} functions by self time | calls | self s | inclusive s |")
     print("|---|---:|---:|---:|")

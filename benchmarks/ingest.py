@@ -68,6 +68,7 @@ NEO4J_OPTIONS = LocalNeo4jOptions(
     pagecache="1g",
 )
 DEPARTMENTS_FILE = "hub-departments.json"
+HUB_SANDBOX = (sys.executable, "-m", "hub", "sandbox", "serve")
 SANDBOX_START_TIMEOUT = 120.0
 WRITER_TARGET = 30_000  # records (facts) per second
 E2E_TARGET = 10_000  # records pulled per second
@@ -113,8 +114,7 @@ def sandbox(city: Path) -> Iterator[tuple[Path, int]]:
     departments.unlink(missing_ok=True)
     with (WORK / "sandbox.log").open("ab") as log_file:
         child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "hub", "sandbox", "serve", "--data", str(city)]
-            + ["--port-base", "0"],
+            [*HUB_SANDBOX, "--data", str(city), "--port-base", "0"],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=clean_env(),
@@ -265,8 +265,9 @@ def print_writer_tables(results: SizeResults) -> None:
         for mode in modes:
             t = results.runs[mode]["writer"]["tables"][table]
             per = 1e6 / max(t["records"], 1)
+            neo4j = t["write_seconds"] - t["row_seconds"]
             cells.append(
-                f"{t['row_seconds'] * per:.1f} | {(t['write_seconds'] - t['row_seconds']) * per:.1f}"
+                f"{t['row_seconds'] * per:.1f} | {neo4j * per:.1f}"
                 f" | {rate(t['records'], t['write_seconds']):,.0f}"
             )
         print(f"| {table} | {stats['records']:,} | {' | '.join(cells)} |")

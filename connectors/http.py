@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import email.utils
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from json import loads as json_loads
 from typing import Any
 
 import httpx
@@ -29,6 +31,8 @@ from connectors.errors import FatalSourceError, RetriableSourceError
 from connectors.resilience import CircuitBreaker, RateLimiter
 
 RETRIABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# JSON bodies parsed while the call could still be retried, kept for `json_body`.
+_PARSED: weakref.WeakKeyDictionary[httpx.Response, object] = weakref.WeakKeyDictionary()
 RequestHook = Callable[[httpx.Request], Awaitable[None] | None]
 
 
@@ -137,6 +141,11 @@ class DepartmentClient:
         if status in RETRIABLE_STATUS:
             retry_after = _retry_after_seconds(response.headers.get("retry-after"))
             raise self._failed(f"{method} {path}: HTTP {status}", retry_after)
+        if status < 400 and "json" in response.headers.get("content-type", ""):
+            try:  # a cut or garbled JSON body is a transient fault: retry it like a 502
+                _PARSED[response] = json_loads(response.content)
+            except ValueError:
+                raise self._failed(f"{method} {path}: the JSON body is not valid") from None
         self.breaker.record_success()
         if status >= 400 and status not in accept:
             raise FatalSourceError(
@@ -160,7 +169,9 @@ class DepartmentClient:
 
 
 def json_body(source: str, response: httpx.Response) -> object:
-    """The JSON of a response; a body that is not JSON is a transient gateway fault."""
+    """The JSON of a response (parsed once, inside the retried call, when it said JSON)."""
+    if response in _PARSED:
+        return _PARSED[response]
     try:
         return response.json()
     except ValueError:

@@ -120,3 +120,14 @@ async def test_non_json_body_is_retriable() -> None:
     )
     with pytest.raises(RetriableSourceError, match="not JSON"):
         json_body("tax", response)
+
+
+async def test_a_garbled_json_body_is_retried() -> None:
+    garbled = httpx.Response(
+        200, content=b'{"items": [1, 2', headers={"content-type": "application/json"}
+    )
+    http, seen = scripted(garbled, httpx.Response(200, json={"items": [1, 2]}))
+    client = DepartmentClient("medical", http, FAST)
+    response = await client.call("GET", "/x")
+    assert json_body("medical", response) == {"items": [1, 2]}
+    assert len(seen) == 2
