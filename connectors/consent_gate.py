@@ -63,6 +63,28 @@ class ConsentGate:
         plan.by_authorisation = dict(grouped)
         return plan
 
+    async def filter_items(
+        self,
+        items: list[object],
+        subject_of: Callable[[object], str | None],
+        department: str,
+        at: date,
+    ) -> tuple[list[object], int]:
+        """Raw items about someone who did not consent are dropped unread (not even parsed).
+
+        Items whose subject cannot be told stay, for `filter_records` to judge
+        after parsing. Returns the items kept and how many were dropped.
+        """
+        subjects = [subject_of(item) for item in items]
+        known = {s for s in subjects if s is not None}
+        decisions = await self.decisions(known, department, at) if known else {}
+        kept = [
+            item
+            for item, subject in zip(items, subjects, strict=True)
+            if subject is None or decisions[subject].allowed
+        ]
+        return kept, len(items) - len(kept)
+
     async def filter_records(
         self, records: list[Record], department: str, at: date
     ) -> tuple[list[Record], int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from neo4j import AsyncDriver
 
@@ -32,6 +32,8 @@ Progress = Callable[[str, int], None]  # (department, records pulled so far)
 
 @dataclass
 class SyncSummary:
+    """Per department. `pulled`: what the department sent (items dropped unread count once)."""
+
     source: str
     pulled: int = 0
     written: int = 0
@@ -81,8 +83,15 @@ class SyncRunner:
                 connector.resume_from(partition, saved.cursor, saved.complete) if saved else None
             )
             while max_pages is None or summary.pages < max_pages:
-                parsed, next_cursor = await connector.pull_bulk_page(partition, cursor)
+                page = await connector.fetch_bulk_page(partition, cursor)
+                items, unread = await self._gate.filter_items(
+                    page.items, connector.subject_of, source, self.today
+                )
+                summary.dropped_without_consent += unread
+                summary.pulled += unread
+                parsed = connector.parse(items, datetime.now(UTC))
                 await self._store(connector, parsed, summary)
+                next_cursor = page.next_cursor
                 summary.pages += 1
                 done = next_cursor is None
                 position = cursor if done else next_cursor

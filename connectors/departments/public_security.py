@@ -10,16 +10,17 @@ nothing. A dossier yields the person, their households, their *own* memberships
 relations, vehicles and, if deceased, a death in the household held that day.
 
 Bulk mode: the change feed plus one snapshot per county. A person's dossier comes
-once per county holding one of their open memberships, and a household or a
-relation comes in every member's or party's dossier; for a full pull to yield
-each fact once, in bulk a person's own facts come with their lowest open county;
-a household with its lowest-ID open member, in its own county; a relation with
-its `from_id` (so one whose `from_id` holds no open membership, e.g. a deceased
-parent, is not in the snapshot and stays as subject mode recorded it); deaths
-come from the change feed only. `birth` and `move` changes add no fact of our
-model (they tell a later re-pull whom to refresh), so they are checked, then
-yield nothing. The export cursor is the department's `next_after`, an ID number:
-the sync state saved for these partitions holds personal data.
+once per county holding one of their open memberships. A person's own facts
+(person, memberships, vehicles) come with their lowest open county; each of
+their open households comes with their dossier in that household's county, and
+every relation they are a party to with their home-county dossier. So a
+household or a relation arrives once per member or party: the writer makes the
+repeats harmless, and it means every consenting person's own dossier carries
+all the facts about them, which lets the consent gate drop other people's
+dossiers unread. Deaths come from the change feed only. `birth` and `move`
+changes add no fact of our model (they tell a later re-pull whom to refresh),
+so they are checked, then yield nothing. The export cursor is the department's
+`next_after`, an ID number: the sync state seals it like any personal field.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class PublicSecurityConnector(Connector):
         records: list[Record] = [
             _household(h, common)
             for h in households
-            if county is None or (h["region_code"] == county and _first_open(h) == id_number)
+            if county is None or (h["region_code"] == county and h["until"] is None)
         ]
         if county is not None and county != _home_county(households):
             return records
@@ -156,9 +157,7 @@ class PublicSecurityConnector(Connector):
             )
         )
         records += [_membership(h, id_number, common) for h in households]
-        records += [
-            _relation(r, common) for r in relations if county is None or r["from_id"] == id_number
-        ]
+        records += [_relation(r, common) for r in relations]
         records += [_vehicle(v, id_number, common) for v in vehicles]
         if county is None:
             records += _death(person, households, id_number, common)
@@ -234,12 +233,6 @@ def _change(raw: dict[str, Any], fetched_at: datetime) -> list[Record]:
 
 def _death_record(common: dict[str, Any], facts: dict[str, Any]) -> DeathRecord:
     return DeathRecord(**common, source_record_id=f"death:{facts['id_number']}", **facts)
-
-
-def _first_open(household: dict[str, Any]) -> str | None:
-    """The open member with the lowest ID number: whose dossier carries the household in bulk."""
-    members = [as_dict(m) for m in as_list(household["members"])]
-    return min((m["id_number"] for m in members if m["until"] is None), default=None)
 
 
 def _home_county(households: list[dict[str, Any]]) -> str:

@@ -6,15 +6,15 @@ membership in the outsider's household (a planted case), the spouse died in
 nothing. A subject pull of the family yields 3 persons, 2 households, 4 of
 the family's own memberships, 3 relations, 1 vehicle and the spouse's death.
 
-A full bulk pull (`BULK_RECORDS`), by partition:
+A full bulk pull (`BULK_RECORDS` distinct facts), by partition:
 - persons:410702 — head, neighbour 1, neighbour 2, child (the spouse has no open
   membership): 4 persons, 5 memberships (the child's two, as her own facts come
-  with her lowest county), 1 vehicle, 3 relations (head->child, head->spouse,
-  neighbour 1 -> neighbour 2; spouse->child has a `from_id` outside the
-  snapshot), 2 households (home, neighbours') = 15;
+  with her lowest county), 1 vehicle, 4 relations (head->child, head->spouse,
+  neighbour 1 -> neighbour 2, and spouse->child through the child's dossier,
+  though the spouse is outside the snapshot), 2 households (home, neighbours') = 16;
 - persons:410721 — outsider and child: 1 person, 1 membership, 1 vehicle,
-  1 relation (outsider supports the elder), 1 household (the child, lower ID,
-  carries it) = 5;
+  1 relation (outsider supports the elder), 1 household (carried by each of its
+  open members' dossiers, counted once) = 5;
 - changes — birth, move, two deaths: 2 death records; the other counties are
   unknown to the register (400 UNKNOWN_REGION): nothing.
 """
@@ -34,7 +34,7 @@ OTHER_HOME = "H41072100000002"
 ELDER_HOME = "H41072800000003"
 NEIGHBOURS_HOME = "H41070200000004"
 NEIGHBOURS = (id_number("410702", "19880101", 60), id_number("410702", "19890202", 61))
-BULK_RECORDS = 15 + 5 + 2
+BULK_RECORDS = 16 + 5 + 2
 
 
 def _person(

@@ -195,7 +195,7 @@ def test_a_malformed_dossier_is_skipped_without_personal_data(
     assert not any(secret in text_of(parsed) for secret in (*EVERYONE, "张建国"))
 
 
-def test_bulk_yields_each_fact_once_whichever_county_carries_it() -> None:
+def test_bulk_dossiers_carry_everything_about_their_person() -> None:
     """The child has open memberships in two counties and appears in both exports."""
     home = household(HOME, "child", HOME_MEMBERS)
     other = household(
@@ -205,12 +205,17 @@ def test_bulk_yields_each_fact_once_whichever_county_carries_it() -> None:
     child = dossier(PEOPLE.child, [home, other], relations=[relation])
     in_home_county = parse([ExportedDossier(child, "410702")]).records
     in_other_county = parse([ExportedDossier(child, "410721")]).records
-    # own facts in the lowest county; the home household is the head's to carry (lower ID);
-    # the relation is the head's to carry (from_id)
+    # own facts in the lowest county, with the home household and every relation she is in
     assert sorted(r.source_record_id for r in in_home_county) == sorted(
-        [PEOPLE.child, f"{HOME}/{PEOPLE.child}", f"{OTHER}/{PEOPLE.child}"]
+        [
+            PEOPLE.child,
+            f"{HOME}/{PEOPLE.child}",
+            f"{OTHER}/{PEOPLE.child}",
+            HOME,
+            f"parent:{PEOPLE.head}:{PEOPLE.child}",
+        ]
     )
-    # the other household's lowest-ID open member is the child, in that household's county
+    # in the other county only the household there (her own facts came with the home county)
     assert [(r.kind, r.source_record_id) for r in in_other_county] == [("household", OTHER)]
     head = dossier(PEOPLE.head, [household(HOME, "head", HOME_MEMBERS)], relations=[relation])
     assert {r.kind for r in parse([ExportedDossier(head, "410702")]).records} == {
