@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +30,8 @@ from sandbox.servers.runtime import DepartmentRuntime
 MAX_BODY_BYTES = 1024 * 1024
 INVALID_ID = "invalid_id"
 ADMIN_HEADER = "x-sandbox-admin"
+AUTH_HEADER = "x-authorisation-no"
+_REGION = re.compile(r"^[0-9]{6}$")
 
 
 def department_app(
@@ -104,6 +108,36 @@ def require_object(body: object) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("MALFORMED_BODY", "the request body must be a JSON object")
     return body
+
+
+def admit_bulk_query(
+    request: Request,
+    runtime: DepartmentRuntime,
+    client: str | None,
+    allowed: set[str],
+    region_param: str | None = None,
+) -> QueryParams:
+    """How every bulk export starts: known parameters only, logged, under the bulk agreement.
+
+    A region parameter is logged only when it has a region code's shape, so
+    free text (an ID number sent by mistake, say) never reaches the log.
+    """
+    params = request.query_params
+    reject_unknown_fields(dict(params), allowed)
+    auth_no = request.headers.get(AUTH_HEADER)
+    if region_param is None:
+        runtime.log.record(client=client, auth_no=auth_no, endpoint=request.url.path, bulk=True)
+    else:
+        region = params.get(region_param, "")
+        runtime.log.record(
+            client=client,
+            auth_no=auth_no,
+            endpoint=request.url.path,
+            bulk=True,
+            region=region if _REGION.match(region) else None,
+        )
+    runtime.register.require_bulk_agreement(auth_no)
+    return params
 
 
 def reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:

@@ -77,6 +77,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
+    AUTH_HEADER,
     classify_subjects,
     department_app,
     id_batch,
@@ -90,7 +91,6 @@ from sandbox.servers.errors import DepartmentError, bad_request, unauthorised
 from sandbox.servers.runtime import DepartmentRuntime
 from sandbox.store import BANKING
 
-AUTH_HEADER = "x-authorisation-no"
 MAX_BULK = 2000
 DEFAULT_BULK = 1000
 PAGE = re.compile(r"[0-9]{1,9}")

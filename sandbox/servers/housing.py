@@ -54,6 +54,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
+    AUTH_HEADER,
+    admit_bulk_query,
     classify_subjects,
     department_app,
     fen_to_yuan,
@@ -68,7 +70,6 @@ from sandbox.servers.errors import DepartmentError, bad_request, unauthorised
 from sandbox.servers.runtime import DepartmentRuntime
 from sandbox.store import HOUSING
 
-AUTH_HEADER = "x-authorisation-no"
 CSV_COLUMNS = ("bdcqzh", "zjhm", "fe", "qxdm", "zl", "yt", "mj", "djrq", "pgjz", "zt")
 CSV_TYPE = "text/csv; charset=utf-8"
 DEFAULT_PAGE_SIZE = 1000
@@ -189,18 +190,10 @@ def _certificate(row: list[Any]) -> Record:
 
 async def export_csv(request: Request) -> Response:
     runtime = _authenticate(request)
-    params = request.query_params
-    reject_unknown_fields(dict(params), {"qxdm", "page", "page_size"})
-    auth_no = request.headers.get(AUTH_HEADER)
-    region = params.get("qxdm", "")
-    runtime.log.record(
-        client=runtime.client_id,
-        auth_no=auth_no,
-        endpoint=request.url.path,
-        bulk=True,
-        region=region if _REGION.match(region) else None,  # never free text
+    params = admit_bulk_query(
+        request, runtime, runtime.client_id, {"qxdm", "page", "page_size"}, "qxdm"
     )
-    runtime.register.require_bulk_agreement(auth_no)
+    region = params.get("qxdm", "")
     _require_region(runtime, region)
     page = _positive(params.get("page"), 1, None, "page", "INVALID_PAGE")
     size = _positive(

@@ -22,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
+    AUTH_HEADER,
+    admit_bulk_query,
     classify_subjects,
     department_app,
     fen_to_yuan,
@@ -37,7 +39,6 @@ from sandbox.servers.paging import decode_cursor, encode_cursor, page_limit
 from sandbox.servers.runtime import DepartmentRuntime
 from sandbox.store import MEDICAL
 
-AUTH_HEADER = "x-authorisation-no"
 ENROLMENT_COLUMNS = "enrolment_id, id_number, scheme, region_code, since, until, status"
 CLAIM_COLUMNS = (
     "claim_id, id_number, settled_on, hospital, kind, diagnosis_group, "
@@ -169,15 +170,10 @@ def _export(
     request: Request, table: str, columns: str, key: str, shape: Callable[[Row], dict[str, Any]]
 ) -> Response:
     runtime = _authenticate(request)
-    reject_unknown_fields(dict(request.query_params), {"cursor", "limit"})
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, bulk=True
-    )
-    runtime.register.require_bulk_agreement(auth_no)
+    params = admit_bulk_query(request, runtime, runtime.client_id, {"cursor", "limit"})
     query = {"export": table}
-    after = decode_cursor(request.query_params.get("cursor"), query)
-    limit = page_limit(request.query_params.get("limit"), 1000, MAX_EXPORT_PAGE)
+    after = decode_cursor(params.get("cursor"), query)
+    limit = page_limit(params.get("limit"), 1000, MAX_EXPORT_PAGE)
     rows = runtime.db.execute(
         f"SELECT {columns} FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT ?",  # noqa: S608
         [after, limit + 1],

@@ -62,6 +62,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
+    AUTH_HEADER,
+    admit_bulk_query,
     classify_subjects,
     department_app,
     id_batch,
@@ -76,7 +78,6 @@ from sandbox.servers.paging import page_limit
 from sandbox.servers.runtime import DepartmentRuntime
 from sandbox.store import PUBLIC_SECURITY
 
-AUTH_HEADER = "x-authorisation-no"
 DEFAULT_PAGE = 500
 MAX_PAGE = 5000
 CHUNK = 500  # IDs per `IN (...)`, well under SQLite's variable limit
@@ -159,14 +160,9 @@ async def persons_query(request: Request) -> Response:
 
 async def changes(request: Request) -> Response:
     runtime = _authenticate(request)
-    reject_unknown_fields(dict(request.query_params), {"cursor", "limit"})
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, bulk=True
-    )
-    runtime.register.require_bulk_agreement(auth_no)
-    cursor = _seq_cursor(request.query_params.get("cursor"))
-    limit = page_limit(request.query_params.get("limit"), DEFAULT_PAGE, MAX_PAGE)
+    params = admit_bulk_query(request, runtime, runtime.client_id, {"cursor", "limit"})
+    cursor = _seq_cursor(params.get("cursor"))
+    limit = page_limit(params.get("limit"), DEFAULT_PAGE, MAX_PAGE)
     rows = runtime.db.execute(
         f"SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant columns
         [cursor, limit + 1],
@@ -183,18 +179,10 @@ async def changes(request: Request) -> Response:
 
 async def persons_export(request: Request) -> Response:
     runtime = _authenticate(request)
-    params = request.query_params
-    reject_unknown_fields(dict(params), {"region", "after", "limit"})
-    auth_no = request.headers.get(AUTH_HEADER)
-    region = params.get("region", "")
-    runtime.log.record(
-        client=runtime.client_id,
-        auth_no=auth_no,
-        endpoint=request.url.path,
-        bulk=True,
-        region=region if _REGION.match(region) else None,  # never free text
+    params = admit_bulk_query(
+        request, runtime, runtime.client_id, {"region", "after", "limit"}, "region"
     )
-    runtime.register.require_bulk_agreement(auth_no)
+    region = params.get("region", "")
     _require_region(runtime.db, region)
     after = params.get("after", "")
     if after and not _ID_SHAPE.match(after):

@@ -75,6 +75,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
+    AUTH_HEADER,
+    admit_bulk_query,
     classify_subjects,
     department_app,
     fen_to_yuan,
@@ -89,7 +91,6 @@ from sandbox.servers.paging import page_limit
 from sandbox.servers.runtime import DepartmentRuntime
 from sandbox.store import TAX
 
-AUTH_HEADER = "x-authorisation-no"
 KEY_HEADER = "x-tax-key"
 SIGNING_HEADERS = (KEY_HEADER, "x-tax-timestamp", "x-tax-nonce", "x-tax-signature")
 MAX_SKEW_SECONDS = 300
@@ -291,11 +292,7 @@ async def income_query(request: Request) -> Response:
 
 async def income_changes(request: Request) -> Response:
     runtime, client = await _authenticate(request)
-    params = request.query_params
-    reject_unknown_fields(dict(params), {"cursor", "limit"})
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(client=client, auth_no=auth_no, endpoint=request.url.path, bulk=True)
-    runtime.register.require_bulk_agreement(auth_no)
+    params = admit_bulk_query(request, runtime, client, {"cursor", "limit"})
     cursor = _cursor(params.get("cursor"))
     limit = page_limit(params.get("limit"), 1000, MAX_CHANGES_PAGE)
     rows = runtime.db.execute(
