@@ -6,6 +6,7 @@ This is the implementation of the graph layer's `FieldProtector` protocol
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from authz.blind_index import BlindIndex
@@ -15,10 +16,13 @@ from authz.keyring import KeyRing
 
 
 class FieldProtection:
-    def __init__(self, ring: KeyRing) -> None:
+    def __init__(self, ring: KeyRing, blind_cache_size: int = 100_000) -> None:
         self.ring = ring
         self.cipher = FieldCipher(ring)
         self.index = BlindIndex(ring)
+        # A person's ID is blinded once per fact about them (a dozen income months, say);
+        # blind indexes never change under one key ring, so repeats come from memory.
+        self._blind = lru_cache(maxsize=blind_cache_size)(self._digest)
 
     @classmethod
     def local(cls, key_dir: Path) -> FieldProtection:
@@ -34,6 +38,9 @@ class FieldProtection:
         return cls(ring)
 
     def blind(self, value: str, *, field: str) -> str:
+        return self._blind(value, field)
+
+    def _digest(self, value: str, field: str) -> str:
         return self.index.digest(value, field=field)
 
     def seal(self, value: str, *, node_key: str, field: str) -> str:

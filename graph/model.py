@@ -12,7 +12,6 @@ Money is integer fen (分); dates are `date`; a month is `YYYY-MM`.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -71,9 +70,13 @@ class Record(BaseModel):
     fetched_at: datetime
 
     def content_hash(self) -> str:
-        """SHA-256 of the record's content: what changed, independent of when it was fetched."""
-        content = self.model_dump(mode="json", exclude={"fetched_at"})
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """SHA-256 of the record's content: what changed, independent of when it was fetched.
+
+        The JSON is pydantic's own serialisation (in field declaration order,
+        stable for a given model), several times faster than dumping to Python
+        and re-encoding.
+        """
+        canonical = self.model_dump_json(exclude={"fetched_at"})
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def content(self) -> dict[str, Any]:

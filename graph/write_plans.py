@@ -64,14 +64,16 @@ def account_key(protector: FieldProtector, account_no: str) -> str:
     return protector.blind(account_no, field="account_no")
 
 
-def _provenance(record: Record, protector: FieldProtector, node_key: str) -> Row:
+def _provenance(
+    record: Record, protector: FieldProtector, node_key: str, content_hash: str | None = None
+) -> Row:
     return {
         "source": record.source.value,
         "source_record_id_enc": protector.seal(
             record.source_record_id, node_key=node_key, field="source_record_id"
         ),
         "fetched_at": record.fetched_at,
-        "content_hash": record.content_hash(),
+        "content_hash": content_hash or record.content_hash(),
     }
 
 
@@ -213,9 +215,10 @@ def _fact_row(  # noqa: PLR0917 - one call shape shared by every fact kind
     record_key = protector.blind(
         f"{record.source.value}:{record.kind}:{record.source_record_id}", field="source_record"
     )
-    vid = hashlib.sha256(f"{record_key}:{record.content_hash()}".encode()).hexdigest()
+    content_hash = record.content_hash()
+    vid = hashlib.sha256(f"{record_key}:{content_hash}".encode()).hexdigest()
     props = {
-        **_provenance(record, protector, vid),
+        **_provenance(record, protector, vid, content_hash),
         **_sealed(protector, vid, sealed or {}),
         **plain,
         "record_key": record_key,
