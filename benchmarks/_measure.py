@@ -6,9 +6,11 @@
 The graph and the keys come from the hub's own settings (NEO4J_URI, NEO4J_PASSWORD,
 HUB_KEY_DIR, HUB_DEPARTMENTS_FILE in the environment), so `e2e` runs exactly the code
 path of `hub consent import` + `hub ingest --mode bulk`. The parent gives each run an
-empty, freshly started Neo4j. The report names the PackStream codec the driver really
-uses (`rust` or `python`), and the CPU seconds this process, Neo4j and the sandbox
-servers spent during the timed part.
+empty, freshly started Neo4j; before the timed part, about 10,000 records of the city go
+through the writer and the graph is emptied again, so the JVM is warm (a fresh JVM spends
+its first minute compiling). The report names the PackStream codec the driver really uses
+(`rust` or `python`), the CPU seconds this process, Neo4j and the sandbox servers spent
+during the timed part, and how many transactions the driver retried (deadlocks).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import logging
 import os
 import sys
 import time
@@ -32,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _city_records import stream  # noqa: E402 - after the path set-up
+from _city_records import TABLES, count_rows, stream  # noqa: E402 - after the path set-up
 from _naive_writer import NaiveWriter  # noqa: E402
 from neo4j import AsyncDriver  # noqa: E402
 
@@ -54,6 +57,7 @@ from hub.settings import Settings  # noqa: E402
 
 Report = dict[str, Any]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WARM_UP_RECORDS = 10_000
 
 
 def active_codec() -> str:
@@ -90,6 +94,18 @@ class CpuMeter:
     def spent(self) -> dict[str, float]:
         now = self._now()
         return {name: now[name] - self._start[name] for name in now}
+
+
+class RetryCounter(logging.Handler):
+    """Counts the driver's "Transaction failed and will be retried" warnings."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.retries = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "will be retried" in record.getMessage():
+            self.retries += 1
 
 
 @contextmanager
@@ -133,6 +149,23 @@ async def graph_size(driver: AsyncDriver, database: str) -> dict[str, int]:
     return {"nodes": int(nodes[0]["n"]), "relationships": int(rels[0]["n"])}
 
 
+def sample_every(city: Path, records: int) -> int:
+    """Every how many rows to take for a sample of about `records` records."""
+    return max(1, round(sum(count_rows(city, table) for table in TABLES) / records))
+
+
+async def warm_up(
+    driver: AsyncDriver, database: str, protector: FieldProtector, city: Path
+) -> None:
+    """About WARM_UP_RECORDS records through the writer, then an empty graph again."""
+    every = sample_every(city, WARM_UP_RECORDS)
+    fetched_at = datetime.now(UTC)
+    writer = GraphWriter(driver, database, protector)
+    for chunk in stream(city, fetched_at, every=every, clock=time.perf_counter):
+        await writer.write(chunk.records)
+    await wipe(driver, database)
+
+
 async def measure_writer(
     driver: AsyncDriver, database: str, protector: FieldProtector, city: Path, cpu: CpuMeter
 ) -> Report:
@@ -144,15 +177,18 @@ async def measure_writer(
     with timed_row_builders() as row_seconds:
         for chunk in stream(city, fetched_at, clock=time.perf_counter):
             built_before = row_seconds[0]
+            cpu_before = time.process_time()
             started = time.perf_counter()
             await writer.write(chunk.records)
             seconds = time.perf_counter() - started
+            client_cpu = time.process_time() - cpu_before
             stats = tables.setdefault(chunk.table, defaultdict(float))
             stats["records"] += len(chunk.records)
             stats["invalid"] += chunk.invalid
             stats["input_seconds"] += chunk.build_seconds
             stats["write_seconds"] += seconds
             stats["row_seconds"] += row_seconds[0] - built_before
+            stats["client_cpu"] += client_cpu
     spent = cpu.spent()
     total: defaultdict[str, float] = defaultdict(float)
     for stats in tables.values():
@@ -165,6 +201,7 @@ async def measure_writer(
         "invalid": int(total["invalid"]),
         "seconds": total["write_seconds"],
         "row_seconds": total["row_seconds"],
+        "client_cpu": total["client_cpu"],
         "input_seconds": total["input_seconds"],
         "cpu": spent,
         "tables": {name: dict(stats) for name, stats in tables.items()},
@@ -172,12 +209,13 @@ async def measure_writer(
     }
 
 
-async def measure_naive(
+async def measure_naive(  # noqa: PLR0917 - the measurement's whole context
     driver: AsyncDriver,
     database: str,
     protector: FieldProtector,
     city: Path,
     every: int,
+    cpu: CpuMeter,
 ) -> Report:
     """The same sample (every `every`-th row of each table) through the writer, then naive."""
     fetched_at = datetime.now(UTC)
@@ -186,11 +224,14 @@ async def measure_naive(
         for chunk in stream(city, fetched_at, every=every, clock=time.perf_counter)
         for record in chunk.records
     ]
+    cpu.start()
     started = time.perf_counter()
     await GraphWriter(driver, database, protector).write(sample)
     writer_seconds = time.perf_counter() - started
+    writer_cpu = cpu.spent()
     writer_graph = await graph_size(driver, database)
     await wipe(driver, database)
+    cpu.start()
     started = time.perf_counter()
     await NaiveWriter(driver, database, protector).write(sample)
     naive_seconds = time.perf_counter() - started
@@ -199,6 +240,8 @@ async def measure_naive(
         "records": len(sample),
         "writer_seconds": writer_seconds,
         "naive_seconds": naive_seconds,
+        "writer_cpu": writer_cpu,
+        "naive_cpu": cpu.spent(),
         "writer_graph": writer_graph,
         "naive_graph": await graph_size(driver, database),
     }
@@ -265,22 +308,26 @@ async def measure(args: argparse.Namespace) -> Report:
     target = neo4j_target(settings)
     protector = field_protection(settings)
     cpu = CpuMeter(args.neo4j_pid, args.sandbox_pid)
+    retries = RetryCounter()
+    logging.getLogger("neo4j").addHandler(retries)
     report: Report = {"phase": args.phase, "codec": active_codec()}
-    if args.phase == "e2e":
-        report.update(await measure_e2e(settings, args.city, cpu, args.profile))
-        return report
     driver = await open_driver(target)
     try:
         report["server"] = (await driver.get_server_info()).agent
         await apply_migrations(driver, target.database)
+        await warm_up(driver, target.database, protector, args.city)
+        retries.retries = 0
         if args.phase == "writer":
             report.update(await measure_writer(driver, target.database, protector, args.city, cpu))
-        else:
+        elif args.phase == "naive":
             report.update(
-                await measure_naive(driver, target.database, protector, args.city, args.every)
+                await measure_naive(driver, target.database, protector, args.city, args.every, cpu)
             )
     finally:
         await driver.close()
+    if args.phase == "e2e":
+        report.update(await measure_e2e(settings, args.city, cpu, args.profile))
+    report["driver_retries"] = retries.retries
     return report
 
 

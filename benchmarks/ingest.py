@@ -8,14 +8,16 @@ For each city size (generated once into .cache/bench-ingest/, reused after) and 
 driver codec (with neo4j-rust-ext, and without it: the child runs under
 `_no_rust.py`, which makes `neo4j._rust` unimportable; the child reports the codec it
 really got), three measurements, each in its own child process (`_measure.py`) against
-an empty, freshly started Neo4j of our own on port 7699 (.cache/bench-neo4j):
+an empty, freshly started Neo4j of our own on port 7699 (.cache/bench-neo4j), warmed
+up with about 10,000 records written and deleted again before anything is timed:
 
 - writer: every record of the five departments' SQLite files (read directly: the writer
   is measured, not the consent gate, so no record is left out), through `GraphWriter`,
   one `write` per 20,000 records of a table. Records/s counts domain records (facts:
   persons, households, memberships, relations, fact versions); reading SQLite and
   validating the records is not timed. Row building (blind indexes, encryption,
-  content hashes) is timed apart; the rest is the driver and Neo4j.
+  content hashes) is timed apart; of the rest, what this process spent on CPU is the
+  driver (PackStream, temporal values), and the remainder is waiting for Neo4j.
 - naive: a sample (every n-th row of each table, about --naive-sample records) through
   `GraphWriter`, then, on an emptied graph, one `driver.execute_query` per record
   (`_naive_writer.py`). Ratio = writer rate / naive rate, on the same sample and
@@ -240,8 +242,8 @@ def loads(report: Report) -> str:
 
 def print_writer(results: SizeResults) -> None:
     print(
-        "\n| writer | codec | records | seconds | records/s | row build s | driver + Neo4j s"
-        " | CPU s bench | CPU s Neo4j | input s (untimed) | load |"
+        "\n| writer | codec | records | seconds | records/s | row build s | driver CPU s"
+        " | waiting for Neo4j s | CPU s Neo4j | input s (untimed) | load |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for mode, runs in results.runs.items():
@@ -249,36 +251,39 @@ def print_writer(results: SizeResults) -> None:
         print(
             f"| {mode} rust ext | {w['codec']} | {w['records']:,} | {w['seconds']:.1f}"
             f" | {rate(w['records'], w['seconds']):,.0f} | {w['row_seconds']:.1f}"
-            f" | {w['seconds'] - w['row_seconds']:.1f} | {w['cpu']['bench']:.1f}"
+            f" | {w['client_cpu'] - w['row_seconds']:.1f} | {w['seconds'] - w['client_cpu']:.1f}"
             f" | {w['cpu']['neo4j']:.1f} | {w['input_seconds']:.1f} | {loads(w)} |"
         )
 
 
 def print_writer_tables(results: SizeResults) -> None:
+    """Per table, µs per record: row building, driver CPU, waiting for Neo4j."""
     modes = list(results.runs)
-    head = " | ".join(f"{m}: rows µs | {m}: Neo4j µs | {m}: records/s" for m in modes)
-    print(f"\n| table | records | {head} |")
-    print("|---|---:|" + "---:|" * (3 * len(modes)))
+    head = " | ".join(f"{m}: rows | {m}: driver | {m}: Neo4j | {m}: records/s" for m in modes)
+    print(f"\n| table (µs per record) | records | {head} |")
+    print("|---|---:|" + "---:|" * (4 * len(modes)))
     first = results.runs[modes[0]]["writer"]["tables"]
     for table, stats in first.items():
         cells = []
         for mode in modes:
             t = results.runs[mode]["writer"]["tables"][table]
             per = 1e6 / max(t["records"], 1)
-            neo4j = t["write_seconds"] - t["row_seconds"]
+            driver = t["client_cpu"] - t["row_seconds"]
+            waiting = t["write_seconds"] - t["client_cpu"]
             cells.append(
-                f"{t['row_seconds'] * per:.1f} | {neo4j * per:.1f}"
+                f"{t['row_seconds'] * per:.0f} | {driver * per:.0f} | {waiting * per:.0f}"
                 f" | {rate(t['records'], t['write_seconds']):,.0f}"
             )
-        print(f"| {table} | {stats['records']:,} | {' | '.join(cells)} |")
+        print(f"| {table} | {stats['records']:,.0f} | {' | '.join(cells)} |")
 
 
 def print_naive(results: SizeResults) -> None:
     print(
         "\n| naive | sample | writer s | writer records/s | naive s | naive records/s"
-        " | ratio (sample) | ratio (full writer run) | same graph | load |"
+        " | ratio (sample) | ratio (full writer run) | naive CPU s bench | naive CPU s Neo4j"
+        " | same graph | load |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for mode, runs in results.runs.items():
         if "naive" not in runs:
             continue
@@ -291,6 +296,7 @@ def print_naive(results: SizeResults) -> None:
             f"| {mode} rust ext | {n['records']:,} (1 in {n['every']}) | {n['writer_seconds']:.1f}"
             f" | {writer_rate:,.0f} | {n['naive_seconds']:.1f} | {naive_rate:,.0f}"
             f" | {rate(writer_rate, naive_rate):.1f}x | {rate(full_rate, naive_rate):.1f}x"
+            f" | {n['naive_cpu']['bench']:.1f} | {n['naive_cpu']['neo4j']:.1f}"
             f" | {same} | {loads(n)} |"
         )
 
@@ -298,9 +304,9 @@ def print_naive(results: SizeResults) -> None:
 def print_e2e(results: SizeResults) -> None:
     print(
         "\n| e2e | pulled | written | no consent | seconds | pulled/s | written/s"
-        " | consent import s | CPU s hub | CPU s sandbox | CPU s Neo4j | load |"
+        " | consent import s | CPU s hub | CPU s sandbox | CPU s Neo4j | tx retries | load |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for mode, runs in results.runs.items():
         if "e2e" not in runs:
             continue
@@ -310,7 +316,7 @@ def print_e2e(results: SizeResults) -> None:
             f" | {e['seconds']:.1f} | {rate(e['pulled'], e['seconds']):,.0f}"
             f" | {rate(e['written'], e['seconds']):,.0f} | {e['import_seconds']:.1f}"
             f" | {e['cpu']['bench']:.1f} | {e['cpu']['sandbox']:.1f} | {e['cpu']['neo4j']:.1f}"
-            f" | {loads(e)} |"
+            f" | {e['driver_retries']} | {loads(e)} |"
         )
     print(
         "\n| e2e department | rust ext | pulled | written | no consent | quarantined | dupes"
