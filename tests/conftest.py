@@ -1,8 +1,10 @@
 """Shared fixtures: one real Neo4j for the whole session, a clean graph for each test.
 
-The session server is the project's own local Neo4j in `.cache/test-neo4j` on
-port 7688 (`HUB_TEST_NEO4J_PORT`), started once and stopped at the end unless
-it was already running (then it is reused and left running). To run the suite
+The session server is the project's own local Neo4j in `.cache/test-neo4j`
+(`HUB_TEST_NEO4J_HOME`) on port 7688 (`HUB_TEST_NEO4J_PORT`), started once and
+stopped at the end unless it was already running (then it is reused and left
+running). A second test run at the same time needs its own home and port: the
+suite wipes the graph before every test. To run the suite
 against another server, set `HUB_TEST_NEO4J_URI` (+ `_USER`, `_PASSWORD`); the
 suite deletes every node in it. `NEO4J_URI` is deliberately not used, so a
 developer's own database is never wiped by a test run.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from neo4j import AsyncDriver, Driver, GraphDatabase
@@ -22,7 +25,7 @@ from graph.connection import Neo4jTarget, open_driver
 from graph.local_server import LOCAL_USER, LocalNeo4j, LocalNeo4jOptions
 from tests.support import JAR_CACHE, ROOT, wipe_graph
 
-TEST_NEO4J_HOME = ROOT / ".cache" / "test-neo4j"
+TEST_NEO4J_HOME = Path(os.environ.get("HUB_TEST_NEO4J_HOME", ROOT / ".cache" / "test-neo4j"))
 
 
 @pytest.fixture
