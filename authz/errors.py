@@ -1,13 +1,14 @@
-"""Errors raised by authz's field encryption, blind index and key handling.
+"""Errors raised by authz's field encryption, blind index, key handling and token checks.
 
 Messages say what to do next. They may name a key id, a field name or a file
 path; they never carry a plaintext value, a node key, a token or key bytes, and
 `repr` shows only the message.
 
     AuthzError
+    ├── Unauthenticated               a bearer token was refused; `reason` says why (for audit)
     └── CryptoError                   field encryption, blind index, their keys
         ├── InvalidName               a key id or field name outside the allowed alphabet
-        ├── KeyFileError              a key file (key-encryption key or key ring)
+        ├── KeyFileError              a key file (key-encryption key, key ring, token keys)
         │   ├── KeyFileMissing        it does not exist yet
         │   ├── KeyFileExists         create() refuses to overwrite one
         │   ├── InsecureKeyFile       group or others may access it: chmod 600
@@ -44,6 +45,7 @@ __all__ = [
     "MalformedToken",
     "RotationRefused",
     "TokenAuthenticationFailed",
+    "Unauthenticated",
     "UnknownKey",
 ]
 
@@ -157,3 +159,16 @@ class TokenAuthenticationFailed(DecryptionFailed):
             f"token for field {field!r} under key {key_id!r} failed authentication: it was "
             "altered, or belongs to another node or field"
         )
+
+
+class Unauthenticated(AuthzError):
+    """A bearer token was refused, for one of a fixed set of reasons.
+
+    The caller only ever learns "unauthenticated"; `reason` (a short constant
+    such as "expired" or "bad_signature") is kept for the audit log. Neither the
+    message nor the reason ever carries the token or a claim value.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"bearer token refused: {reason}")

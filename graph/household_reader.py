@@ -11,7 +11,7 @@ a reproducible verification report needs. Neo4j shapes the nested result
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -31,10 +31,32 @@ CALL (h) {
       AND (f.valid_to IS NULL OR f.valid_to >= $window_start)
     RETURN collect(f {kind: labels(f)[0], .*}) AS facts
   }
-  RETURN collect({pid: p.pid, role: m.role, facts: facts}) AS members
+  CALL (p) {
+    MATCH (p)-[r:SPOUSE_OF|PARENT_OF|SUPPORTS]-(q:Person)
+    RETURN collect({type: type(r), from_pid: startNode(r).pid, to_pid: endNode(r).pid,
+                    since: r.valid_from,
+                    other: q {.pid, .id_number_enc, .name_enc, .sex, .birth_date}}) AS relations
+  }
+  RETURN collect({pid: p.pid, role: m.role, since: m.valid_from, until: m.valid_to,
+                  person: p {.id_number_enc, .name_enc, .sex, .birth_date, .vital_status,
+                             .death_date, .disability_grade, .school_level, .serious_illness},
+                  facts: facts, relations: relations}) AS members
 }
-RETURN h.region_code AS region_code, h.urban AS urban, members
+RETURN h.region_code AS region_code, h.township_code AS township_code,
+       h.township_name AS township_name, h.urban AS urban, h.hukou_no_enc AS hukou_no_enc,
+       members
 """
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A family or support tie of a member; `other` is the person at the far end."""
+
+    type: str  # SPOUSE_OF | PARENT_OF | SUPPORTS
+    from_pid: str
+    to_pid: str
+    since: date | None
+    other: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,10 @@ class MemberAsOf:
     pid: str
     role: str
     facts: tuple[dict[str, Any], ...]
+    since: date | None = None
+    until: date | None = None
+    person: dict[str, Any] = field(default_factory=dict)  # plain attributes and sealed fields
+    relations: tuple[Relation, ...] = ()
 
     def facts_of(self, kind: str) -> list[dict[str, Any]]:
         return [f for f in self.facts if f["kind"] == kind]
@@ -53,6 +79,17 @@ class HouseholdAsOf:
     region_code: str
     urban: bool
     members: tuple[MemberAsOf, ...]
+    township_code: str = ""
+    township_name: str = ""
+    hukou_no_enc: str | None = None
+
+    def relations(self) -> list[Relation]:
+        """Every tie touching a member, once (a tie between two members is seen from both)."""
+        seen: dict[tuple[str, str, str], Relation] = {}
+        for member in self.members:
+            for relation in member.relations:
+                seen.setdefault((relation.type, relation.from_pid, relation.to_pid), relation)
+        return [seen[k] for k in sorted(seen)]
 
 
 async def read_household_as_of(
@@ -76,8 +113,39 @@ async def read_household_as_of(
     if not records:
         return None
     row = records[0]
-    members = tuple(
-        MemberAsOf(m["pid"], m["role"], tuple(m["facts"]))
-        for m in sorted(row["members"], key=lambda m: m["pid"])
+    members = tuple(_member(m) for m in sorted(row["members"], key=lambda m: m["pid"]))
+    return HouseholdAsOf(
+        hid,
+        row["region_code"],
+        bool(row["urban"]),
+        members,
+        township_code=row["township_code"] or "",
+        township_name=row["township_name"] or "",
+        hukou_no_enc=row["hukou_no_enc"],
     )
-    return HouseholdAsOf(hid, row["region_code"], bool(row["urban"]), members)
+
+
+def _member(row: dict[str, Any]) -> MemberAsOf:
+    return MemberAsOf(
+        row["pid"],
+        row["role"],
+        tuple({k: _native(v) for k, v in f.items()} for f in row["facts"]),
+        since=_native(row["since"]),
+        until=_native(row["until"]),
+        person={k: _native(v) for k, v in row["person"].items()},
+        relations=tuple(
+            Relation(
+                r["type"],
+                r["from_pid"],
+                r["to_pid"],
+                _native(r["since"]),
+                {k: _native(v) for k, v in r["other"].items()},
+            )
+            for r in row["relations"]
+        ),
+    )
+
+
+def _native(value: Any) -> Any:  # noqa: ANN401 - any Neo4j value
+    """Neo4j temporal values as Python's; everything else unchanged."""
+    return value.to_native() if hasattr(value, "to_native") else value

@@ -83,6 +83,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (q:Quarantined) REQUIRE q.qid IS UNIQUE",
         ),
     ),
+    Migration(
+        4,
+        "the assistance roll: grant version keys, record keys, households",
+        (
+            "CREATE CONSTRAINT assistance_vid IF NOT EXISTS "
+            "FOR (f:Assistance) REQUIRE f.vid IS UNIQUE",
+            "CREATE INDEX assistance_record_key IF NOT EXISTS FOR (f:Assistance) ON (f.record_key)",
+            "CREATE INDEX assistance_hid IF NOT EXISTS FOR (f:Assistance) ON (f.hid)",
+        ),
+    ),
+    Migration(
+        5,
+        "case work: cases, verification requests, flags",
+        (
+            "CREATE CONSTRAINT case_case_id IF NOT EXISTS FOR (c:Case) REQUIRE c.case_id IS UNIQUE",
+            "CREATE INDEX case_place IF NOT EXISTS FOR (c:Case) ON (c.township_code, c.status)",
+            "CREATE INDEX case_region IF NOT EXISTS FOR (c:Case) ON (c.region_code)",
+            "CREATE CONSTRAINT verification_request_id IF NOT EXISTS "
+            "FOR (v:VerificationRequest) REQUIRE v.request_id IS UNIQUE",
+            "CREATE CONSTRAINT flag_flag_id IF NOT EXISTS FOR (f:Flag) REQUIRE f.flag_id IS UNIQUE",
+        ),
+    ),
 )
 
 

@@ -16,7 +16,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from graph.identifiers import id_number_problem, normalise_id_number
 
@@ -265,3 +272,39 @@ class AuthorisationRecord(Record):
 
     def subjects(self) -> frozenset[str]:
         return frozenset(s.id_number for s in self.signatures)
+
+
+AssistanceCategory = Literal["dibao", "tekun", "low_income", "temporary"]
+
+
+class AssistanceRecord(Record):
+    """One grant on civil affairs' own roll (低保/特困/低收入/临时救助) for one person.
+
+    The bureau cites a grant by its number, so the grant number is the
+    record's source id: provenance can then be shown without opening a sealed
+    field. A care level is assessed only for tekun (特困 供养), so it is
+    required there and refused elsewhere; a grant that ends before it starts
+    is a broken row, not a fact.
+    """
+
+    kind: ClassVar[str] = "assistance"
+    grant_id: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9A-Z]{6,30}$")]
+    id_number: IdNumber
+    hukou_no: Text
+    category: AssistanceCategory
+    region_code: RegionCode
+    township_code: TownshipCode
+    valid_from: date
+    valid_to: date | None = None
+    amount_fen: NonNegativeFen
+    care_level: Literal["full", "half", "self"] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AssistanceRecord:
+        if self.source_record_id != self.grant_id:
+            raise ValueError("a roll grant's source record id is its grant number")
+        if (self.category == "tekun") != (self.care_level is not None):
+            raise ValueError("a care level is given for tekun grants and only for them")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("the grant ends before it starts")
+        return self

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from graph.model import (
+    AssistanceRecord,
     AuthorisationRecord,
     BalanceRecord,
     BankAccountRecord,
@@ -350,6 +351,26 @@ def claim_row(record: ClaimRecord, protector: FieldProtector) -> Row:
     return _fact_row(record, protector, record.id_number, valid, plain)
 
 
+def assistance_row(record: AssistanceRecord, protector: FieldProtector) -> Row:
+    """The recipient is the RECEIVES link's pid; the roll's household is `hid` (a blind index).
+
+    The household is kept as a property, not a link: the roll may name a hukou
+    no department has sent yet, and a comparison needs only to match on `hid`.
+    """
+    plain = {
+        "grant_id": record.grant_id,
+        "category": record.category,
+        "region_code": record.region_code,
+        "township_code": record.township_code,
+        "amount_fen": record.amount_fen,
+        "care_level": record.care_level,
+        "hid": household_key(protector, record.hukou_no),
+    }
+    valid = (record.valid_from, record.valid_to)
+    sealed: dict[str, str | None] = {"hukou_no": record.hukou_no}
+    return _fact_row(record, protector, record.id_number, valid, plain, sealed)
+
+
 AUTHORISATION_CYPHER = """
 UNWIND $rows AS row
 MERGE (a:Authorisation {auth_no: row.auth_no})
@@ -397,7 +418,8 @@ def authorisation_row(record: AuthorisationRecord, protector: FieldProtector) ->
     return {"auth_no": record.auth_no, "hid": hid, "props": props, "signers": signers}
 
 
-# Fact labels, in the order of migration 2's constraints (every MERGE key is unique).
+# Fact labels, in the order of their constraints: migration 2's, then Assistance (migration 4);
+# every MERGE key is unique.
 FACT_LABELS = {
     "vehicle": ("Vehicle", "OWNS_VEHICLE"),
     "death": ("DeathRecord", "DIED"),
@@ -408,6 +430,7 @@ FACT_LABELS = {
     "financial_product": ("FinancialProduct", "HOLDS_PRODUCT"),
     "enrolment": ("InsuranceEnrolment", "ENROLLED_IN"),
     "claim": ("MedicalClaim", "CLAIMED"),
+    "assistance": ("Assistance", "RECEIVES"),
 }
 _FACT_ROWS: dict[str, RowBuilder] = {
     "vehicle": vehicle_row,
@@ -419,6 +442,7 @@ _FACT_ROWS: dict[str, RowBuilder] = {
     "financial_product": product_row,
     "enrolment": enrolment_row,
     "claim": claim_row,
+    "assistance": assistance_row,
 }
 
 

@@ -1,8 +1,12 @@
-"""The Starlette application: one driver per process, the GraphQL endpoint at /graphql.
+"""The Starlette application: authentication in front, the GraphQL endpoint at /graphql.
 
-The lifespan opens the driver, proves connectivity and credentials, and applies
-schema migrations before the first request is accepted; if any of that fails the
-app does not start. GraphiQL and GET queries exist only in development mode.
+The lifespan opens one driver, proves connectivity and credentials, applies
+schema migrations, loads the policies and the field keys before the first
+request is accepted; if any of that fails the app does not start. Every
+request to /graphql must carry a valid bearer token (pure ASGI middleware,
+so context variables survive); /healthz answers liveness without one and
+without detail. GraphiQL, GET queries and introspection exist only in
+development mode; batching and multipart uploads never.
 """
 
 from __future__ import annotations
@@ -12,24 +16,29 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from authz.decision import PolicyDecisionPoint
+from authz.protection import FieldProtection
 from graph.connection import open_driver
 from graph.migrations import apply_migrations
-from hub.context import Context, GraphAccess
+from hub.api.context import Context, GraphAccess, Services, new_context
+from hub.api.rate_limit import DistinctSubjectLimiter
+from hub.api.schema import build_schema
+from hub.authentication import AuthenticationMiddleware, token_verifier_from_settings
 from hub.neo4j_setup import neo4j_target
-from hub.schema import schema
 from hub.settings import Mode, Settings
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 class LifespanState(TypedDict):
-    graph: GraphAccess
+    services: Services
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -38,12 +47,18 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         if not isinstance(request, Request) or not isinstance(response, Response):
             raise TypeError("the hub serves GraphQL over HTTP only")
-        graph: GraphAccess = request.state.graph
-        return Context(request=request, response=response, graph=graph)
+        return new_context(request, response, request.state.services)
+
+
+async def liveness(_: Request) -> Response:
+    return PlainTextResponse("ok")
 
 
 def create_app(settings: Settings) -> Starlette:
     development = settings.mode is Mode.DEVELOPMENT
+    # Load what can fail on bad configuration before serving: policies and the token keys.
+    pdp = PolicyDecisionPoint.from_directory()
+    verifier = token_verifier_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
@@ -51,18 +66,33 @@ def create_app(settings: Settings) -> Starlette:
         driver = await open_driver(target)
         try:
             await apply_migrations(driver, target.database)
-            yield {"graph": GraphAccess(driver, target.database)}
+            services = Services(
+                graph=GraphAccess(driver, target.database),
+                pdp=pdp,
+                protection=FieldProtection.local(settings.local_key_dir),
+                agency_limiter=DistinctSubjectLimiter(settings.agency_persons_per_hour),
+            )
+            yield {"services": services}
         finally:
             await driver.close()
 
     graphql = HubGraphQL(
-        schema,
+        build_schema(development=development),
         graphql_ide="graphiql" if development else None,
         allow_queries_via_get=development,
+        multipart_uploads_enabled=False,
     )
     methods = ["GET", "POST"] if development else ["POST"]
     return Starlette(
-        routes=[Route("/graphql", graphql, methods=methods)],
+        routes=[
+            Route("/graphql", graphql, methods=methods),
+            Route("/healthz", liveness, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                AuthenticationMiddleware, verifier=verifier, public_paths=frozenset({"/healthz"})
+            )
+        ],
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
     )

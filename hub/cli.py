@@ -19,10 +19,11 @@ from graph.health import GraphHealth, read_health
 from graph.local_server import resolve_classpath
 from graph.model import DEPARTMENT_SOURCES
 from hub.app import create_app
-from hub.cli_ingest import consent_cli, ingest, run_with_progress, summary_table
+from hub.cli_ingest import consent_cli, ingest, roll_cli, run_with_progress, summary_table
 from hub.cli_keys import keys_cli
 from hub.cli_support import EXIT_NOT_RUNNING, load_settings, out, user_errors
-from hub.demo import city_date, ensure_city, sandbox_process
+from hub.cli_token import token
+from hub.demo import city_date, ensure_city, import_demo_roll, sandbox_process
 from hub.ingest import IngestRequest, import_authorisations
 from hub.neo4j_setup import local_server, neo4j_target
 from hub.sandbox_setup import serve_sandbox
@@ -36,7 +37,9 @@ neo4j_cli = typer.Typer(no_args_is_help=True, help="Manage the local Neo4j (the 
 cli.add_typer(neo4j_cli, name="neo4j")
 cli.command("ingest")(ingest)
 cli.add_typer(consent_cli, name="consent")
+cli.add_typer(roll_cli, name="roll")
 cli.add_typer(keys_cli, name="keys")
+cli.command("token")(token)
 cli.add_typer(sandbox_cli, name="sandbox")
 
 
@@ -121,6 +124,7 @@ def demo(
         _start_local_neo4j(settings, stack)
         written, _ = asyncio.run(import_authorisations(settings, city / "civil_affairs.sqlite"))
         out.print(f"demo city {city}: {written} authorisations imported")
+        out.print(import_demo_roll(settings, city))
         request = IngestRequest("bulk", list(DEPARTMENT_SOURCES), today=city_date(city))
         out.print(summary_table(run_with_progress(settings, request)))
         _serve(settings, None, port)

@@ -1,4 +1,4 @@
-"""`hub ingest` and `hub consent`: pulling consented records into the graph, and the consents.
+"""`hub ingest`, `hub consent` and `hub roll`: consented records, the consents, and the roll.
 
 ID numbers given on the command line are never printed back: the summary
 shows counts, and refused subjects by blind reference only.
@@ -23,10 +23,14 @@ from graph.identifiers import id_number_problem, normalise_id_number
 from graph.model import DEPARTMENT_SOURCES, AuthorisationRecord, Signature, Source
 from hub.cli_support import UsageError, load_settings, out, user_errors
 from hub.consent_admin import add_authorisation, find, revoke
-from hub.ingest import IngestRequest, import_authorisations, run_ingest
+from hub.ingest import IngestRequest, RollImport, import_authorisations, import_roll, run_ingest
 from hub.settings import Settings
 
 consent_cli = typer.Typer(no_args_is_help=True, help="Authorisations (授权书) in the graph.")
+roll_cli = typer.Typer(
+    no_args_is_help=True, help="The assistance roll (低保/特困/低收入/临时救助) in the graph."
+)
+SKIPPED_SHOWN = 20
 
 
 class Mode(StrEnum):
@@ -277,3 +281,30 @@ def _required_date(value: str, option: str) -> date:
     if parsed is None:
         raise UsageError(f"{option} is required")
     return parsed
+
+
+@roll_cli.command("import")
+def roll_import(
+    export: Annotated[Path, typer.Argument(help="civil affairs' export (civil_affairs.sqlite)")],
+) -> None:
+    """Import the assistance roll from the bureau's export; importing it again changes nothing."""
+    settings = load_settings()
+    with user_errors():
+        result = asyncio.run(import_roll(settings, export))
+    out.print(roll_table(result))
+    for skipped in result.skipped[:SKIPPED_SHOWN]:
+        ref = skipped.subject_ref[:16] if skipped.subject_ref else "none"
+        out.print(f"skipped: {skipped.reason}; person ref {ref}")
+    if len(result.skipped) > SKIPPED_SHOWN:
+        out.print(f"... and {len(result.skipped) - SKIPPED_SHOWN} more skipped")
+
+
+def roll_table(result: RollImport) -> Table:
+    """Counts only: a skipped row is shown by reason and blind reference, never its content."""
+    table = Table(title="roll import (skipped: invalid rows, not stored)")
+    for column in ("read", "written", "skipped", "graph changes"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(result.read), str(result.written), str(len(result.skipped)), str(result.changes)
+    )
+    return table

@@ -3,12 +3,14 @@
 Steps: generate the city once (`$HUB_STATE_DIR/demo-city`, kept between runs),
 start the department servers in a child process (free loopback ports; they
 write the departments file), start the local Neo4j unless NEO4J_URI is set,
-import the authorisations, pull every department in bulk mode, and serve.
+import the authorisations and the assistance roll, pull every department in
+bulk mode, and serve.
 Everything it started is stopped when the hub stops.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,7 +22,9 @@ from datetime import date
 from pathlib import Path
 
 from hub.cli_support import UsageError
+from hub.ingest import import_roll
 from hub.sandbox_setup import DEPARTMENTS_FILE
+from hub.settings import Settings
 from sandbox.city import generate_city
 
 DEMO_HOUSEHOLDS = 2000
@@ -32,6 +36,12 @@ def city_date(city: Path) -> date:
     """The synthetic world's "today" (its reference date): consents are checked at it."""
     manifest = json.loads((city / "manifest.json").read_text(encoding="utf-8"))
     return date.fromisoformat(str(manifest["as_of"]))
+
+
+def import_demo_roll(settings: Settings, city: Path) -> str:
+    """The roll beside the consents, so the demo graph can say who holds which grant."""
+    result = asyncio.run(import_roll(settings, city / "civil_affairs.sqlite"))
+    return f"demo city {city}: {result.written} roll grants imported"
 
 
 def ensure_city(state_dir: Path) -> Path:

@@ -18,8 +18,9 @@ import httpx
 
 from authz.protection import FieldProtection
 from connectors.base import Connector
-from connectors.civil_affairs import read_authorisations
+from connectors.civil_affairs import read_authorisations, read_roll
 from connectors.consent_gate import ConsentGate
+from connectors.errors import SkippableRecord
 from connectors.http import CallPolicy, DepartmentClient
 from connectors.registry import CONNECTORS
 from connectors.sync import Progress, SyncRunner, SyncSummary
@@ -65,6 +66,39 @@ async def import_authorisations(settings: Settings, export: Path) -> tuple[int, 
     finally:
         await driver.close()
     return len(parsed.records), len(parsed.skipped)
+
+
+@dataclass(frozen=True)
+class RollImport:
+    """What a roll import did; `changes` is 0 when the graph already held this export."""
+
+    read: int
+    written: int
+    changes: int
+    skipped: tuple[SkippableRecord, ...]
+
+
+async def import_roll(settings: Settings, export: Path) -> RollImport:
+    """Civil affairs' assistance roll into the graph, one fact version per grant.
+
+    Not consent-gated: the roll is the bureau's own data about its own
+    recipients, not a department's answer about an applicant.
+    """
+    protection = field_protection(settings)
+    parsed = read_roll(export, id_blind(protection))
+    target = neo4j_target(settings)
+    driver = await open_driver(target)
+    try:
+        await apply_migrations(driver, target.database)
+        written = await GraphWriter(driver, target.database, protection).write(parsed.records)
+    finally:
+        await driver.close()
+    return RollImport(
+        read=len(parsed.records) + len(parsed.skipped),
+        written=len(parsed.records),
+        changes=written.changes,
+        skipped=tuple(parsed.skipped),
+    )
 
 
 async def run_ingest(

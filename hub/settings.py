@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -60,7 +60,50 @@ class Settings(BaseSettings):
     departments_file: Path | None = Field(
         None, description="the departments' addresses and our credentials (JSON, mode 0600)"
     )
+    agency_persons_per_hour: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description="distinct persons one agency principal may look up per hour",
+    )
     department_timeout: float = Field(15.0, gt=0, le=300, description="seconds per department call")
+
+    # Bearer tokens. With a JWKS (file or URL) only its keys verify; without one,
+    # the local signing key `local_key_dir / "token-signing-key.pem"` does.
+    token_issuer: str = Field("verification-hub-local", min_length=1, description="required iss")
+    token_audience: str = Field("verification-hub", min_length=1, description="required aud")
+    jwks_file: Path | None = Field(None, description="the issuer's public keys (JWKS JSON)")
+    jwks_url: str | None = Field(None, description="the issuer's JWKS endpoint (https)")
+    token_leeway_seconds: int = Field(30, ge=0, le=300, description="clock skew allowed")
+    token_max_lifetime_seconds: int = Field(
+        12 * 3600, gt=0, le=7 * 24 * 3600, description="longest exp - iat accepted"
+    )
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _check_jwks_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Keys fetched over plain HTTP could be swapped by anyone on the path."""
+        if value is None or value == "":
+            return None
+        if info.data.get("jwks_file") is not None:
+            raise ValueError("set HUB_JWKS_FILE or HUB_JWKS_URL, not both")
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("HUB_JWKS_URL must be https:// (http only on 127.0.0.1 or localhost)")
+        if not parts.hostname:
+            raise ValueError("HUB_JWKS_URL has no host")
+        return value
+
+    @field_validator("jwks_file", mode="before")
+    @classmethod
+    def _empty_jwks_file(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def uses_jwks(self) -> bool:
+        """Whether an external issuer's keys verify tokens (then the local key is not trusted)."""
+        return self.jwks_file is not None or self.jwks_url is not None
 
     @field_validator("neo4j_uri")
     @classmethod

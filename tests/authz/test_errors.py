@@ -23,6 +23,7 @@ from authz.errors import (
     MalformedToken,
     RotationRefused,
     TokenAuthenticationFailed,
+    Unauthenticated,
     UnknownKey,
 )
 
@@ -44,6 +45,7 @@ PARENTS = {
     DecryptionFailed: CryptoError,
     MalformedToken: DecryptionFailed,
     TokenAuthenticationFailed: DecryptionFailed,
+    Unauthenticated: AuthzError,
 }
 
 

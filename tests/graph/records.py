@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from graph.model import (
+    AssistanceRecord,
     BalanceRecord,
     BankAccountRecord,
     ClaimRecord,
@@ -197,3 +198,32 @@ def household_records(gross_fen: int = 450000) -> list[Record]:
         ),
     ]
     return records
+
+
+def assistance_grant(  # noqa: PLR0917 - the few fields a test varies
+    grant_id: str,
+    id_number: str,
+    category: str = "dibao",
+    valid_from: date = date(2024, 3, 1),
+    valid_to: date | None = None,
+    amount_fen: int = 44000,
+    care_level: str | None = None,
+) -> AssistanceRecord:
+    """A roll grant of the household above (civil affairs' own data)."""
+    return AssistanceRecord.model_validate(
+        {
+            "source": Source.CIVIL_AFFAIRS,
+            "source_record_id": grant_id,
+            "fetched_at": FETCHED,
+            "grant_id": grant_id,
+            "id_number": id_number,
+            "hukou_no": HUKOU,
+            "category": category,
+            "region_code": "410702",
+            "township_code": "410702001",
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "amount_fen": amount_fen,
+            "care_level": care_level,
+        }
+    )

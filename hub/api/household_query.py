@@ -1,0 +1,50 @@
+"""Finding a household for a caller: absent and not-yours end the same way (NOT_FOUND).
+
+The order matters for what a caller can learn: the composition group is
+decided before anything of the household is returned, and a denial raises the
+same error an unknown hukou number does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from strawberry.types.info import Info
+
+from authz.field_groups import FieldGroup
+from hub.api.context import Context
+from hub.api.errors import BadInput, NotAvailable
+from hub.api.household_access import household_access
+from hub.api.types.household import Household, household
+
+# The look-back a verification uses: the twelve months up to the time point.
+WINDOW = timedelta(days=365)
+
+
+def hid_of(info: Info[Context, None], hukou_no: str) -> str:
+    """The household key of a hukou number (the blind index normalises it)."""
+    if not hukou_no.strip() or len(hukou_no) > 64:
+        raise BadInput("hukouNo must be 1-64 characters")
+    return info.context.services.protection.blind(hukou_no, field="hukou_no")
+
+
+async def load_household(
+    info: Info[Context, None],
+    hid: str,
+    as_of: date | None,
+    recorded_at: datetime | None,
+) -> Household:
+    ctx = info.context
+    day = as_of or ctx.today
+    recorded = recorded_at or ctx.now
+    place = await ctx.loaders.places.load(hid)
+    if place is None:
+        raise NotAvailable
+    view = await ctx.loaders.households.load((hid, day - WINDOW + timedelta(days=1), day, recorded))
+    if view is None:
+        raise NotAvailable
+    access = await household_access(ctx, place, [m.pid for m in view.members])
+    resource, context = access.household_inputs(FieldGroup.HOUSEHOLD_MEMBERS)
+    if not ctx.allows(FieldGroup.HOUSEHOLD_MEMBERS, resource, context):
+        raise NotAvailable
+    return household(view, access, day, recorded)
