@@ -33,6 +33,7 @@ from hub.api.schema import build_schema
 from hub.authentication import AuthenticationMiddleware, token_verifier_from_settings
 from hub.neo4j_setup import neo4j_target
 from hub.settings import Mode, Settings
+from hub.verification import VerificationRunner
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -66,13 +67,20 @@ def create_app(settings: Settings) -> Starlette:
         driver = await open_driver(target)
         try:
             await apply_migrations(driver, target.database)
+            graph = GraphAccess(driver, target.database)
+            protection = FieldProtection.local(settings.local_key_dir)
+            verifications = VerificationRunner(settings, graph, protection)
             services = Services(
-                graph=GraphAccess(driver, target.database),
+                graph=graph,
                 pdp=pdp,
-                protection=FieldProtection.local(settings.local_key_dir),
+                protection=protection,
                 agency_limiter=DistinctSubjectLimiter(settings.agency_persons_per_hour),
+                verifications=verifications,
             )
-            yield {"services": services}
+            try:
+                yield {"services": services}
+            finally:
+                await verifications.close()
         finally:
             await driver.close()
 

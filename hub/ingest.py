@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from neo4j import AsyncDriver
 
 from authz.protection import FieldProtection
-from connectors.base import Connector
+from connectors.base import Connector, DepartmentAccess
 from connectors.civil_affairs import read_authorisations, read_roll
 from connectors.consent_gate import ConsentGate
 from connectors.errors import SkippableRecord
@@ -104,24 +105,44 @@ async def import_roll(settings: Settings, export: Path) -> RollImport:
 async def run_ingest(
     settings: Settings, request: IngestRequest, progress: Progress | None = None
 ) -> list[SyncSummary]:
+    """`hub ingest`: its own driver, migrations applied, then `ingest_with`."""
+    _departments(settings, request)  # refuse bad configuration before connecting
+    target = neo4j_target(settings)
+    driver = await open_driver(target)
+    try:
+        await apply_migrations(driver, target.database)
+        return await ingest_with(
+            driver, target.database, field_protection(settings), settings, request, progress
+        )
+    finally:
+        await driver.close()
+
+
+def _departments(settings: Settings, request: IngestRequest) -> dict[Source, DepartmentAccess]:
     if settings.departments_file is None:
         raise ValueError("set HUB_DEPARTMENTS_FILE (or run `hub sandbox serve`, which writes one)")
     access = load_departments(settings.departments_file)
     missing = [s.value for s in request.departments if s not in access]
     if missing:
         raise ValueError(f"the departments file has no entry for {', '.join(missing)}")
-    protection = field_protection(settings)
+    return access
+
+
+async def ingest_with(  # noqa: PLR0917 - the composition's inputs, each needed
+    driver: AsyncDriver,
+    database: str,
+    protection: FieldProtection,
+    settings: Settings,
+    request: IngestRequest,
+    progress: Progress | None = None,
+) -> list[SyncSummary]:
+    """Pull the departments concurrently through a driver the caller owns (the hub's, say)."""
+    access = _departments(settings, request)
     blind = id_blind(protection)
-    target = neo4j_target(settings)
-    driver = await open_driver(target)
     async with AsyncExitStack() as stack:
-        stack.push_async_callback(driver.close)
-        await apply_migrations(driver, target.database)
-        writer = GraphWriter(driver, target.database, protection)
-        gate = ConsentGate(driver, target.database, blind)
-        runner = SyncRunner(
-            driver, target.database, writer, gate, request.today, protector=protection
-        )
+        writer = GraphWriter(driver, database, protection)
+        gate = ConsentGate(driver, database, blind)
+        runner = SyncRunner(driver, database, writer, gate, request.today, protector=protection)
         connectors: list[Connector] = []
         for source in request.departments:
             http = httpx.AsyncClient(

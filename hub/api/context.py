@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from neo4j import AsyncDriver
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from authz.decision import Decision, PolicyDecisionPoint
 from authz.field_groups import DecisionContext, FieldGroup, HouseholdResource
 from authz.principal import Principal
 from authz.protection import FieldProtection
+from graph.case_store import VerificationRow
 from hub.api.loaders import Loaders
 from hub.api.rate_limit import DistinctSubjectLimiter
 
@@ -31,12 +33,19 @@ class GraphAccess:
     database: str
 
 
+class VerificationSubmitter(Protocol):
+    """Where an accepted verification request goes to be run (`hub.verification`)."""
+
+    def submit(self, request: VerificationRow, members: dict[str, str]) -> None: ...
+
+
 @dataclass(frozen=True)
 class Services:
     graph: GraphAccess
     pdp: PolicyDecisionPoint
     protection: FieldProtection
     agency_limiter: DistinctSubjectLimiter
+    verifications: VerificationSubmitter
 
 
 @dataclass

@@ -19,6 +19,8 @@ from hub.api.types.household import Household, household
 
 # The look-back a verification uses: the twelve months up to the time point.
 WINDOW = timedelta(days=365)
+# The first day whose look-back fits in the calendar (an earlier one overflows `date`).
+EARLIEST_AS_OF = date.min + WINDOW
 
 
 def hid_of(info: Info[Context, None], hukou_no: str) -> str:
@@ -36,6 +38,8 @@ async def load_household(
 ) -> Household:
     ctx = info.context
     day = as_of or ctx.today
+    if day < EARLIEST_AS_OF:
+        raise BadInput(f"asOf must be {EARLIEST_AS_OF.isoformat()} or later")
     recorded = recorded_at or ctx.now
     place = await ctx.loaders.places.load(hid)
     if place is None:

@@ -28,7 +28,7 @@ from graph.writer import GraphWriter
 from hub.api.context import Context
 from hub.api.errors import BadInput, NotAvailable
 from hub.api.household_access import household_access
-from hub.api.household_query import hid_of
+from hub.api.household_query import EARLIEST_AS_OF, hid_of
 from hub.api.types.cases import (
     AssistanceCategory,
     Authorisation,
@@ -205,6 +205,8 @@ class Mutation:
             raise NotAvailable
         if not purpose.strip() or len(purpose) > 200:
             raise BadInput("purpose must be 1-200 characters")
+        if as_of is not None and as_of < EARLIEST_AS_OF:
+            raise BadInput(f"asOf must be {EARLIEST_AS_OF.isoformat()} or later")
         found = case(row, ctx.principal)
         view = await ctx.loaders.households.load((row.hid, ctx.today, ctx.today, ctx.now))
         pids = [m.pid for m in view.members] if view is not None else []
@@ -225,6 +227,12 @@ class Mutation:
         )
         if created is None:
             raise NotAvailable
+        members = {
+            m.pid: m.person["id_number_enc"]
+            for m in (view.members if view is not None else ())
+            if m.person.get("id_number_enc")
+        }
+        ctx.services.verifications.submit(created, members)
         return verification(created)
 
     @strawberry.mutation(description="Resolve a flag with a written reason (kept encrypted).")

@@ -69,7 +69,8 @@ def paginate(items: Sequence[T], first: int | None, after: str | None) -> Connec
     start = 0
     if after is not None:
         position = decode_cursor(after, "o:")
-        if not position.isdigit():
+        # ASCII digits only, and few: str.isdigit accepts "²", which int() rejects.
+        if not (position.isascii() and position.isdigit() and len(position) <= 9):
             raise BadInput("after is not a cursor this API issued")
         start = int(position) + 1
     chosen = items[start : start + size]

@@ -26,6 +26,7 @@ from hub.api.rate_limit import DistinctSubjectLimiter
 from hub.app import create_app
 from hub.authentication import local_token_key_path
 from hub.settings import Mode, Settings
+from hub.verification import VerificationRunner
 
 OWN_TOWNSHIP = "410702001"  # 渠东街道, 红旗区: where tests/graph/records.py's household lives
 OWN_COUNTY = "410702"
@@ -100,14 +101,22 @@ def build_api(
     *,
     mode: Mode = Mode.PRODUCTION,
     agency_limit: int = 200,
+    departments_file: Path | None = None,
 ) -> Api:
-    settings = Settings(mode=mode, state_dir=tmp_path / "state", neo4j_uri="bolt://127.0.0.1:1")
+    settings = Settings(
+        mode=mode,
+        state_dir=tmp_path / "state",
+        neo4j_uri="bolt://127.0.0.1:1",  # never opened: the app's lifespan is not run here
+        departments_file=departments_file,
+    )
     key = SigningKey.load_or_create(local_token_key_path(settings))
+    graph = GraphAccess(driver, "neo4j")
     services = Services(
-        graph=GraphAccess(driver, "neo4j"),
+        graph=graph,
         pdp=PolicyDecisionPoint.from_directory(),
         protection=protection,
         agency_limiter=DistinctSubjectLimiter(agency_limit),
+        verifications=VerificationRunner(settings, graph, protection),
     )
     app = _WithServices(create_app(settings), services)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")

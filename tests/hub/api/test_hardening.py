@@ -126,6 +126,7 @@ async def test_internal_errors_are_masked_and_logged_without_detail(
         pdp=api.services.pdp,
         protection=api.services.protection,
         agency_limiter=api.services.agency_limiter,
+        verifications=api.services.verifications,
     )
     app = api.client._transport.app  # type: ignore[attr-defined]
     app.services = broken
