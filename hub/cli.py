@@ -157,6 +157,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         f"graph: Neo4j {health.neo4j_version} at {target.uri}, "
         f"{health.node_count} nodes; mode {settings.mode.value}"
     )
+    if not settings.uses_jwks:
+        out.print(
+            "every request needs a bearer token: `hub token --role ROLE --region CODE` "
+            "(README, Authentication)"
+        )
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
