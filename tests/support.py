@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from neo4j import Driver
@@ -32,6 +36,29 @@ def run_hub(
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def serving_sandbox(city: Path, state: Path) -> Iterator[Path]:
+    """`hub sandbox serve` for `city` while the block runs; the departments file it writes."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hub", "sandbox", "serve", "--data", str(city), "--port-base", "0"],
+        env=hub_env(state),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    path = city / "hub-departments.json"
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            assert child.poll() is None, child.communicate()[1]
+            assert time.monotonic() < deadline, "the sandbox did not start"
+            time.sleep(0.1)
+        yield path
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=30)
 
 
 def wipe_graph(driver: Driver, database: str = "neo4j") -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from strawberry.types.info import Info
 
 from authz.field_groups import FieldGroup
 from hub.api.context import Context
 from hub.api.household_access import HouseholdAccess
+from hub.api.masking import mask_reference
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,14 @@ class Revealer:
             return None
         plain = info.context.services.protection.open(token, node_key=node_key, field=field)
         return plain if self.unmasked(info) else mask(plain)
+
+    def reveal_fact_field(
+        self, info: Info[Context, None], fact: dict[str, Any], field: str
+    ) -> str | None:
+        """A sealed field of a fact node (`<field>_enc`, bound to the fact's `vid`)."""
+        return self.reveal(
+            info, fact.get(f"{field}_enc"), node_key=fact["vid"], field=field, mask=mask_reference
+        )
 
     def unmasked(self, info: Info[Context, None]) -> bool:
         group = FieldGroup.IDENTIFIERS_UNMASKED

@@ -25,7 +25,7 @@ from neo4j import Driver
 from graph.connection import Neo4jTarget
 from sandbox.city import generate_city
 from sandbox.servers.requestlog import RequestLog, id_digest
-from tests.support import hub_env, run_hub, wipe_graph
+from tests.support import hub_env, run_hub, serving_sandbox, wipe_graph
 
 AS_OF = "2026-11-01"
 VOLATILE = (
@@ -52,23 +52,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def departments_file(city: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    env = hub_env(tmp_path_factory.mktemp("sandbox"))
-    child = subprocess.Popen(
-        [sys.executable, "-m", "hub", "sandbox", "serve", "--data", str(city), "--port-base", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    path = city / "hub-departments.json"
-    deadline = time.monotonic() + 60
-    while not path.exists():
-        assert child.poll() is None, child.communicate()[1]
-        assert time.monotonic() < deadline, "the sandbox did not start"
-        time.sleep(0.1)
-    yield path
-    child.send_signal(signal.SIGINT)
-    child.communicate(timeout=30)
+    with serving_sandbox(city, tmp_path_factory.mktemp("sandbox")) as path:
+        yield path
 
 
 @pytest.fixture

@@ -42,13 +42,7 @@ class Provenance:
 
     @strawberry.field(description="The department's own record number, masked unless privileged.")
     def source_record_id(self, info: Info[Context, None]) -> str | None:
-        return self._revealer.reveal(
-            info,
-            self._fact.get("source_record_id_enc"),
-            node_key=self._fact["vid"],
-            field="source_record_id",
-            mask=mask_reference,
-        )
+        return self._revealer.reveal_fact_field(info, self._fact, "source_record_id")
 
 
 def provenance(fact: Fact, revealer: Revealer) -> Provenance:
@@ -77,13 +71,7 @@ class Vehicle:
 
     @strawberry.field(description="Number plate, masked unless privileged.")
     def plate(self, info: Info[Context, None]) -> str | None:
-        return self._revealer.reveal(
-            info,
-            self._fact.get("plate_enc"),
-            node_key=self._fact["vid"],
-            field="plate",
-            mask=mask_reference,
-        )
+        return self._revealer.reveal_fact_field(info, self._fact, "plate")
 
 
 @strawberry.type(description="A death registered by public security.")
@@ -108,13 +96,7 @@ class PropertyFact:
 
     @strawberry.field(description="Address, masked unless privileged.")
     def address(self, info: Info[Context, None]) -> str | None:
-        return self._revealer.reveal(
-            info,
-            self._fact.get("address_enc"),
-            node_key=self._fact["vid"],
-            field="address",
-            mask=mask_reference,
-        )
+        return self._revealer.reveal_fact_field(info, self._fact, "address")
 
 
 @strawberry.type(description="One month's income from one payer, as filed with the tax bureau.")
@@ -148,13 +130,7 @@ class Account:
 
     @strawberry.field(description="Account number, masked unless privileged.")
     def account_no(self, info: Info[Context, None]) -> str | None:
-        return self._revealer.reveal(
-            info,
-            self._fact.get("account_no_enc"),
-            node_key=self._fact["vid"],
-            field="account_no",
-            mask=mask_reference,
-        )
+        return self._revealer.reveal_fact_field(info, self._fact, "account_no")
 
 
 @strawberry.type(description="A wealth-management or other financial product (banking).")

@@ -27,21 +27,18 @@ from hub.api.masking import mask_id_number, mask_name, mask_reference
 from hub.api.reveal import Revealer
 from hub.api.types.finances import HouseholdFinances, MemberFinances
 
-
-@strawberry.enum(description="Why a department may or may not be asked about a member now.")
-class ConsentState(Enum):
-    GRANTED = "granted"
-    NO_AUTHORISATION = "no_authorisation"
-    NOT_YET_VALID = "not_yet_valid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    DEPARTMENT_NOT_COVERED = "department_not_covered"
+# authz's own reasons, as a GraphQL enum: one list of reasons, not two kept in step.
+ConsentState = strawberry.enum(
+    ConsentReason,
+    name="ConsentState",
+    description="Why a department may or may not be asked about a member now.",
+)
 
 
 @strawberry.type(description="A member's consent for one department, decided now.")
 class SourceConsent:
     department: str
-    state: ConsentState
+    state: ConsentReason
     auth_no: str | None
 
 
@@ -133,7 +130,7 @@ class Member:
             out.append(
                 SourceConsent(
                     department=source.value,
-                    state=ConsentState(reason.value),
+                    state=reason,
                     auth_no=decision.auth_no if decision is not None else None,
                 )
             )

@@ -9,11 +9,7 @@ request logs show no one else was asked about.
 
 from __future__ import annotations
 
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +25,7 @@ from sandbox.servers.requestlog import RequestLog, id_digest
 from tests.graph.records import HUKOU
 from tests.hub.api.harness import build_api, principal
 from tests.hub.api.scenarios import authorisation, write_household
-from tests.support import hub_env, run_hub
+from tests.support import hub_env, run_hub, serving_sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -46,22 +42,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def departments_file(city: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "hub", "sandbox", "serve", "--data", str(city), "--port-base", "0"],
-        env=hub_env(tmp_path_factory.mktemp("sandbox")),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    path = city / "hub-departments.json"
-    deadline = time.monotonic() + 60
-    while not path.exists():
-        assert child.poll() is None, child.communicate()[1]
-        assert time.monotonic() < deadline, "the sandbox did not start"
-        time.sleep(0.1)
-    yield path
-    child.send_signal(signal.SIGINT)
-    child.communicate(timeout=30)
+    with serving_sandbox(city, tmp_path_factory.mktemp("sandbox")) as path:
+        yield path
 
 
 def fully_authorised_household(city: Path) -> tuple[str, str, list[str]]:
