@@ -9,6 +9,7 @@ whatever the graph holds (§5.2 VERIFY-WITH-AUTHORISATION).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,13 +80,15 @@ class HouseholdAccess:
 async def household_access(
     ctx: Context, place: HouseholdPlace, member_pids: list[str], purpose: str = ""
 ) -> HouseholdAccess:
-    signed = await ctx.loaders.signed.load_many(member_pids)
+    """Authorisations and (for caseworkers) the open case, read concurrently."""
+    signing = ctx.loaders.signed.load_many(member_pids)
+    if ctx.principal.role is Role.CASEWORKER:
+        signed, case_open = await asyncio.gather(signing, ctx.loaders.open_case.load(place.hid))
+    else:
+        signed, case_open = await signing, False
     today: date = ctx.today
     consents = {
         pid: {source: decide_consent(auths, source.value, today) for source in DEPARTMENT_SOURCES}
         for pid, auths in zip(member_pids, signed, strict=True)
     }
-    case_open = False
-    if ctx.principal.role is Role.CASEWORKER:
-        case_open = await ctx.loaders.open_case.load(place.hid)
     return HouseholdAccess(place, case_open, consents, purpose)

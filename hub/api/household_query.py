@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from strawberry.types.info import Info
 
 from authz.field_groups import FieldGroup
+from graph.case_store import HouseholdPlace
 from hub.api.context import Context
 from hub.api.errors import BadInput, NotAvailable
 from hub.api.household_access import household_access
@@ -41,12 +42,10 @@ async def load_household(
     if day < EARLIEST_AS_OF:
         raise BadInput(f"asOf must be {EARLIEST_AS_OF.isoformat()} or later")
     recorded = recorded_at or ctx.now
-    place = await ctx.loaders.places.load(hid)
-    if place is None:
-        raise NotAvailable
     view = await ctx.loaders.households.load((hid, day - WINDOW + timedelta(days=1), day, recorded))
     if view is None:
         raise NotAvailable
+    place = HouseholdPlace(hid, view.township_code, view.region_code)  # no second read
     access = await household_access(ctx, place, [m.pid for m in view.members])
     resource, context = access.household_inputs(FieldGroup.HOUSEHOLD_MEMBERS)
     if not ctx.allows(FieldGroup.HOUSEHOLD_MEMBERS, resource, context):

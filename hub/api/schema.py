@@ -15,16 +15,18 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -41,6 +43,13 @@ MAX_TOKENS = 1500
 DOCUMENT_CACHE_SIZE = 256
 
 log = logging.getLogger("hub.api")
+
+# Made once: strawberry's validation cache is keyed by the rule classes, and its limiter
+# extensions make new classes per request, so with them the cache would never hit.
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_rule(MAX_DEPTH, None, None),
+    aliases_rule(MAX_ALIASES),
+]
 
 
 class MaskInternalErrors(MaskErrors):
@@ -112,8 +121,7 @@ def _last_frame(error: BaseException) -> str:
 
 def build_schema(*, development: bool) -> HubSchema:
     extensions: list[Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(AddValidationRules, LIMIT_RULES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         DuplicateFieldLimiter,  # before the validation cache: it skips validation when it refuses
