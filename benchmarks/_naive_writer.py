@@ -23,11 +23,14 @@ UNWIND = "UNWIND $rows AS row"
 
 
 def per_record_cypher(plan: WritePlan) -> str:
-    """The plan's statement for a single `$row` instead of a list of `$rows`."""
-    head, _, body = plan.cypher.strip().partition("\n")
-    if head != UNWIND:
-        raise ValueError(f"the {plan.kind} statement does not start with {UNWIND!r}")
-    return f"WITH $row AS row\n{body}"
+    """The plan's statement for a single `$row` instead of a list of `$rows`.
+
+    Every `UNWIND $rows AS row` is replaced: fact statements also read the rows in a
+    first subquery (the persons merged once per batch).
+    """
+    if UNWIND not in plan.cypher:
+        raise ValueError(f"the {plan.kind} statement has no {UNWIND!r}")
+    return plan.cypher.replace(UNWIND, "WITH $row AS row")
 
 
 class NaiveWriter:

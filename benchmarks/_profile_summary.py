@@ -33,7 +33,14 @@ STEPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (("pydantic/main.py", "__init__"), ("pydantic/main.py", "model_validate")),
     ),
     ("content hash (Record.content_hash), all callers", (("graph/model.py", "content_hash"),)),
-    ("consent gate (filter_records, CPU)", (("connectors/consent_gate.py", "filter_records"),)),
+    (
+        "consent gate (BulkConsent filters + for_bulk, CPU)",
+        (
+            ("connectors/consent_gate.py", "filter_items"),
+            ("connectors/consent_gate.py", "filter_records"),
+            ("connectors/consent_gate.py", "for_bulk"),
+        ),
+    ),
     ("GraphWriter.write (row building + driver, CPU)", (("graph/writer.py", "write"),)),
     ("  row building (write_plans *_row)", ROW_BUILDERS),
     ("  field encryption (FieldCipher.encrypt)", (("authz/field_crypto.py", "encrypt"),)),

@@ -1,8 +1,8 @@
 """Bulk ingest: the graph writer alone, a naive per-record writer, and end to end over HTTP.
 
     .venv/bin/python benchmarks/ingest.py [--sizes 10000 100000] [--seed 1]
-        [--rust {with,without,both}] [--skip-e2e] [--skip-naive] [--naive-sample 20000]
-        [--profile]
+        [--rust {with,without,both}] [--skip-writer] [--skip-e2e] [--skip-naive]
+        [--naive-sample 20000] [--profile]
 
 For each city size (generated once into .cache/bench-ingest/, reused after) and each
 driver codec (with neo4j-rust-ext, and without it: the child runs under
@@ -205,13 +205,16 @@ def measure_size(
     results = SizeResults(households, total)
     for mode in modes:
         runs = results.runs.setdefault(mode, {})
-        runs["writer"] = run_phase("writer", mode, city, server, None, [])
+        if not args.skip_writer:
+            runs["writer"] = run_phase("writer", mode, city, server, None, [])
         if not args.skip_naive:
             runs["naive"] = run_phase("naive", mode, city, server, None, ["--every", str(every)])
     if not args.skip_e2e:
         with sandbox(city) as sandbox_run:
             for mode in modes:
-                results.runs[mode]["e2e"] = run_phase("e2e", mode, city, server, sandbox_run, [])
+                results.runs.setdefault(mode, {})["e2e"] = run_phase(
+                    "e2e", mode, city, server, sandbox_run, []
+                )
     return results
 
 
@@ -247,6 +250,8 @@ def print_writer(results: SizeResults) -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for mode, runs in results.runs.items():
+        if "writer" not in runs:
+            continue
         w = runs["writer"]
         print(
             f"| {mode} rust ext | {w['codec']} | {w['records']:,} | {w['seconds']:.1f}"
@@ -285,7 +290,7 @@ def print_naive(results: SizeResults) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for mode, runs in results.runs.items():
-        if "naive" not in runs:
+        if "naive" not in runs or "writer" not in runs:
             continue
         n, w = runs["naive"], runs["writer"]
         writer_rate = rate(n["records"], n["writer_seconds"])
@@ -339,10 +344,12 @@ def verdict(measured: float, target: float) -> str:
 def print_targets(results: SizeResults) -> None:
     print()
     for mode, runs in results.runs.items():
-        w = runs["writer"]
-        writer_rate = rate(w["records"], w["seconds"])
-        line = f"- {mode} rust ext: writer {writer_rate:,.0f} records/s"
-        line += f" (target {WRITER_TARGET:,}: {verdict(writer_rate, WRITER_TARGET)})"
+        line = f"- {mode} rust ext:"
+        if "writer" in runs:
+            w = runs["writer"]
+            writer_rate = rate(w["records"], w["seconds"])
+            line += f" writer {writer_rate:,.0f} records/s"
+            line += f" (target {WRITER_TARGET:,}: {verdict(writer_rate, WRITER_TARGET)})"
         if "naive" in runs:
             n = runs["naive"]
             ratio = rate(
@@ -363,8 +370,9 @@ def print_size(results: SizeResults) -> None:
         f"\n### {results.households:,} households"
         f" ({results.total_rows:,} records in the five departments' files)"
     )
-    print_writer(results)
-    print_writer_tables(results)
+    if any("writer" in runs for runs in results.runs.values()):
+        print_writer(results)
+        print_writer_tables(results)
     if any("naive" in runs for runs in results.runs.values()):
         print_naive(results)
     if any("e2e" in runs for runs in results.runs.values()):
@@ -394,6 +402,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rust", choices=("with", "without", "both"), default="both")
+    parser.add_argument("--skip-writer", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--naive-sample", type=int, default=20_000)

@@ -186,8 +186,23 @@ def relation_row(record: RelationRecord, protector: FieldProtector) -> Row:
 # --- versioned facts ------------------------------------------------------------------------
 
 
-def _fact_cypher(label: str, link: str) -> str:
-    return f"""
+def _fact_cypher(label: str, link: str, merge_persons: bool = True) -> str:
+    """A fact kind's statement; `merge_persons`: merge each row's `pid` first, once per batch.
+
+    Why persons are merged first: a batch names each person many times (a
+    balance per account per month); merging each distinct one once, then
+    matching it, costs Neo4j about a tenth less per fact than a MERGE per row.
+    Property owners are still merged per row: the benchmark wrote properties
+    several times slower with them merged first (not understood; PROFILE alone
+    showed no worse plan).
+    """
+    persons = """
+CALL () {
+  UNWIND $rows AS row
+  WITH DISTINCT row.pid AS pid
+  MERGE (:Person {pid: pid})
+}"""
+    return f"""{persons if merge_persons else ""}
 UNWIND $rows AS row
 MERGE (f:{label} {{vid: row.vid}})
 ON CREATE SET f += row.props, f.recorded_from = $now
@@ -202,7 +217,7 @@ CALL (f, row) {{
 
 
 def _person_link(rel_type: str) -> str:
-    return f"MERGE (p:Person {{pid: row.pid}})\nMERGE (p)-[:{rel_type}]->(f)"
+    return f"MATCH (p:Person {{pid: row.pid}})\nMERGE (p)-[:{rel_type}]->(f)"
 
 
 def _fact_row(  # noqa: PLR0917 - one call shape shared by every fact kind
@@ -448,8 +463,11 @@ _FACT_ROWS: dict[str, RowBuilder] = {
 
 def _fact_plan(kind: str) -> WritePlan:
     label, rel_type = FACT_LABELS[kind]
-    link = PROPERTY_LINK if kind == "property" else _person_link(rel_type)
-    return WritePlan(kind, _fact_cypher(label, link), _FACT_ROWS[kind])
+    if kind == "property":
+        cypher = _fact_cypher(label, PROPERTY_LINK, merge_persons=False)
+    else:
+        cypher = _fact_cypher(label, _person_link(rel_type))
+    return WritePlan(kind, cypher, _FACT_ROWS[kind])
 
 
 PLANS: dict[str, WritePlan] = {

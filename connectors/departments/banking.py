@@ -14,6 +14,14 @@ or 410 means lost, and the enquiry (a read) is submitted once more before
 failing retriably. Money is parsed from the raw bytes with `parse_float=Decimal`,
 so fen come from the digits the bank sent, never via a binary float.
 
+Why bulk overlaps jobs: each job takes the bank a while (a second in the
+sandbox) and the next job's `after` is known only once the current one
+completes, so bulk jobs ask for the bank's maximum of holders, the next job is
+submitted as soon as the current one completes (its status carries
+`next_after`), and the bank processes it while we read and store the current
+one. A job submitted early and never used is harmless (an enquiry is a read).
+Result pages are read a few at a time, in order, within the rate limit.
+
 Bulk `as_of` is the `bulk_as_of` keyword, by default the latest month-end on or
 before our today at construction: the bank keeps month-end balances, and one
 fixed date keeps every page of a run the same snapshot. The bulk cursor is an
@@ -26,9 +34,10 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import httpx
 
@@ -46,6 +55,16 @@ MAX_BULK = 2000
 LOST = frozenset({404, 410})  # JOB_NOT_FOUND / JOB_EXPIRED on a job we made
 NOTHING_HELD = frozenset({"not_found", "not_authorised", "invalid_id"})
 DEFAULT_POLL_SECONDS = 0.25  # when the bank gives no poll_after_ms (or on 409 JOB_NOT_READY)
+RESULT_PAGES_AT_ONCE = 4
+Job = dict[str, Any]
+T = TypeVar("T")
+
+
+class Submission(NamedTuple):
+    """The bank's answer to a submitted enquiry, and when we sent it (waits count from then)."""
+
+    answer: Job
+    at: float
 
 
 class _JobLost(Exception):
@@ -54,7 +73,7 @@ class _JobLost(Exception):
 
 class BankingConnector(Connector):
     source: ClassVar[Source] = Source.BANKING
-    default_page_size: ClassVar[int] = 1000
+    default_page_size: ClassVar[int] = MAX_BULK
     max_job_wait: ClassVar[float] = 60.0
 
     def __init__(
@@ -69,6 +88,7 @@ class BankingConnector(Connector):
     ) -> None:
         super().__init__(access, client, blind, page_size, reference_date=reference_date)
         self.bulk_as_of = bulk_as_of or last_month_end(self.reference_date)
+        self._early_bulk: dict[str, asyncio.Task[Submission]] = {}  # after -> its submission
 
     async def fetch_subjects(self, query: SubjectQuery) -> list[object]:
         body = {"id_numbers": list(query.id_numbers), "as_of": query.as_of.isoformat()}
@@ -81,16 +101,38 @@ class BankingConnector(Connector):
     async def fetch_bulk_page(self, partition: str, cursor: str | None) -> BulkPage:
         if partition != PARTITION:
             raise ValueError(f"unknown partition {partition!r}; banking has only {PARTITION!r}")
-        body = {
+        after = cursor or ""
+        early = self._early_bulk.pop(after, None)
+        for stale in self._early_bulk.values():
+            stale.cancel()
+        self._early_bulk.clear()
+        persons, status = await self._enquire(
+            BULK_ENQUIRIES,
+            self._bulk_body(after),
+            self.access.bulk_agreement_no,
+            submitted=early,
+            on_completed=self._submit_next_bulk,
+        )
+        return BulkPage(persons, _next_after(status))
+
+    def _bulk_body(self, after: str) -> dict[str, Any]:
+        return {
             "as_of": self.bulk_as_of.isoformat(),
-            "after": cursor or "",
+            "after": after,
             "limit": min(self.page_size, MAX_BULK),
         }
-        persons, status = await self._enquire(BULK_ENQUIRIES, body, self.access.bulk_agreement_no)
-        after = status.get("next_after")
-        if after is not None and not isinstance(after, str):
-            raise RetriableSourceError("banking", "bulk job status with an invalid next_after")
-        return BulkPage(persons, after or None)
+
+    def _submit_next_bulk(self, status: Job) -> None:
+        """The next bulk job, submitted now so the bank works on it while we read this one."""
+        after = _next_after(status)
+        if after is None or after in self._early_bulk:
+            return
+        body = self._bulk_body(after)
+        task = asyncio.create_task(
+            self._submit(BULK_ENQUIRIES, body, self.access.bulk_agreement_no)
+        )
+        task.add_done_callback(_retrieve_outcome)
+        self._early_bulk[after] = task
 
     def partitions(self) -> tuple[str, ...]:
         return (PARTITION,)
@@ -147,42 +189,73 @@ class BankingConnector(Connector):
     # --- the job protocol --------------------------------------------------------------------
 
     async def _enquire(
-        self, path: str, body: dict[str, Any], auth_no: str
-    ) -> tuple[list[object], dict[str, Any]]:
-        """Every person of a completed job, and its final status; a lost job is resubmitted once."""
+        self,
+        path: str,
+        body: dict[str, Any],
+        auth_no: str,
+        *,
+        submitted: Awaitable[Submission] | None = None,
+        on_completed: Callable[[Job], None] | None = None,
+    ) -> tuple[list[object], Job]:
+        """Every person of a completed job, and its final status; a lost job is resubmitted once.
+
+        `submitted`: the same enquiry, already submitted (its answer is awaited
+        instead of submitting again). `on_completed` sees the final status
+        before the result pages are read.
+        """
         for _ in range(2):
-            deadline = time.monotonic() + self.max_job_wait
-            headers = {**self._credentials(), "X-Authorisation-No": auth_no}
-            job = _body(await self.client.call("POST", path, json=body, headers=headers))
+            job, submitted_at = (
+                await submitted
+                if submitted is not None
+                else await self._submit(path, body, auth_no)
+            )
+            submitted = None
+            deadline = submitted_at + self.max_job_wait
+            # an early job has been processing meanwhile: wait only what is left of the wait
+            wait = max(_poll_seconds(job) - (time.monotonic() - submitted_at), 0.0)
             job_id = job.get("job_id")
             if not isinstance(job_id, str) or not job_id:
                 raise RetriableSourceError("banking", f"{path}: answer without a job_id")
             try:
-                return await self._results(job_id, _poll_seconds(job), deadline)
+                status = await self._completed(job_id, wait, deadline)
+                if on_completed is not None:
+                    on_completed(status)
+                return await self._results(job_id, status, deadline), status
             except _JobLost:
                 continue
         raise RetriableSourceError("banking", f"{path}: the bank lost the enquiry job twice")
 
-    async def _results(
-        self, job_id: str, wait: float, deadline: float
-    ) -> tuple[list[object], dict[str, Any]]:
-        status = await self._completed(job_id, wait, deadline)
+    async def _submit(self, path: str, body: dict[str, Any], auth_no: str) -> Submission:
+        headers = {**self._credentials(), "X-Authorisation-No": auth_no}
+        submitted_at = time.monotonic()
+        answer = _body(await self.client.call("POST", path, json=body, headers=headers))
+        return Submission(answer, submitted_at)
+
+    async def _results(self, job_id: str, status: Job, deadline: float) -> list[object]:
         pages = status.get("pages")
         if type(pages) is not int or pages < 1:
             raise RetriableSourceError("banking", "completed job status without valid pages")
+        at_once = asyncio.Semaphore(RESULT_PAGES_AT_ONCE)
+
+        async def read(page: int) -> list[object]:
+            async with at_once:
+                return await self._result_page(job_id, page, deadline)
+
         persons: list[object] = []
-        page = 1
-        while page <= pages:
-            response = await self._get(f"{ENQUIRIES}/{job_id}/results", {"page": page}, {409})
-            if response.status_code == 409:  # JOB_NOT_READY: not done after all; wait again
-                await self._pause(DEFAULT_POLL_SECONDS, deadline)
-                continue
-            listed = _body(response).get("persons")
-            if not isinstance(listed, list):
-                raise RetriableSourceError("banking", "results page without a persons list")
+        for listed in await _all_or_none([read(page) for page in range(1, pages + 1)]):
             persons += listed
-            page += 1
-        return persons, status
+        return persons
+
+    async def _result_page(self, job_id: str, page: int, deadline: float) -> list[object]:
+        while True:
+            response = await self._get(f"{ENQUIRIES}/{job_id}/results", {"page": page}, {409})
+            if response.status_code != 409:
+                break
+            await self._pause(DEFAULT_POLL_SECONDS, deadline)  # JOB_NOT_READY: wait again
+        listed = _body(response).get("persons")
+        if not isinstance(listed, list):
+            raise RetriableSourceError("banking", "results page without a persons list")
+        return listed
 
     async def _completed(self, job_id: str, wait: float, deadline: float) -> dict[str, Any]:
         while True:
@@ -217,6 +290,31 @@ class BankingConnector(Connector):
 
     def _credentials(self) -> dict[str, str]:
         return {"X-Institution": self.access.client_id, "X-Api-Key": self.access.secret}
+
+
+async def _all_or_none(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every result in order; on the first error the others are cancelled and it is raised."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _retrieve_outcome(task: asyncio.Task[Submission]) -> None:
+    """An early submission nobody awaited: its error was not needed, so it is not reported."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _next_after(status: Job) -> str | None:
+    after = status.get("next_after")
+    if after is not None and not isinstance(after, str):
+        raise RetriableSourceError("banking", "bulk job status with an invalid next_after")
+    return after or None
 
 
 def last_month_end(today: date) -> date:

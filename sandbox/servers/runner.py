@@ -108,11 +108,19 @@ async def serve_departments(
 
 
 def _bind_all(ports: Mapping[str, int]) -> dict[str, socket.socket]:
-    """Every department's listening socket on loopback, or a clear error and none at all."""
+    """Every department's listening socket on loopback, or a clear error and none at all.
+
+    Why TCP_NODELAY: without it a response written in two parts waits for the
+    client's delayed ACK (about 40 ms per request on a reused connection).
+    asyncio turns it on for accepted sockets only when their protocol is
+    IPPROTO_TCP, which a socket made with protocol 0 does not say; Linux
+    also copies the option from the listening socket to those it accepts.
+    """
     bound: dict[str, socket.socket] = {}
     for department, port in ports.items():
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError as error:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from neo4j import AsyncDriver
+from neo4j._codec.hydration.bolt.v2.hydration_handler import HydrationHandler
+from neo4j._codec.packstream.v1 import Packer
+from neo4j.time import Date, DateTime
 
 from authz.errors import DecryptionFailed
 from authz.protection import FieldProtection
 from graph.migrations import apply_migrations
 from graph.write_plans import person_key
-from graph.writer import GraphWriter
-from tests.graph.records import ACCOUNT, HUKOU, NAMES, household_records
+from graph.writer import BoltTemporals, GraphWriter
+from tests.graph.records import ACCOUNT, FETCHED, HUKOU, NAMES, household_records
 from tests.sandbox.servers.tiny_city import PEOPLE
 
 pytestmark = pytest.mark.anyio
@@ -118,3 +121,83 @@ async def test_batch_size_must_be_positive(
 ) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         GraphWriter(driver, "neo4j", protection, batch_size=0)
+
+
+class _Bytes:
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk
+
+
+def _packed(value: object) -> bytes:
+    """What the driver itself sends for a value over Bolt 5."""
+    out = _Bytes()
+    hooks = HydrationHandler().new_hydration_scope().dehydration_hooks
+    Packer(out).pack(value, dehydration_hooks=hooks)  # type: ignore[no-untyped-call]
+    return bytes(out.data)
+
+
+async def test_temporal_values_are_sent_as_the_driver_would_send_them() -> None:
+    east8 = timezone(timedelta(hours=8))
+    values = [
+        date(2026, 11, 1),
+        date(1969, 12, 31),
+        date(1, 1, 1),
+        datetime(2026, 11, 1, 8, 0, 0, 123456, tzinfo=UTC),
+        datetime(1960, 2, 29, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2026, 11, 1, 8, 0, tzinfo=east8),
+        datetime(2026, 11, 1, 8, 0),  # naive: left to the driver
+        "2026-11-01",
+        None,
+    ]
+    row = {"props": {"values": values}, "owners": [{"since": values[0]}]}
+    converted = BoltTemporals().convert(row)
+    assert _packed(converted) == _packed(row)
+
+
+async def test_stored_temporal_types_are_unchanged(
+    writer: GraphWriter, driver: AsyncDriver
+) -> None:
+    await writer.write(household_records(), now=T1)
+    records, _, _ = await driver.execute_query(
+        "MATCH (i:IncomeRecord) RETURN i.fetched_at AS fetched, i.valid_from AS since, "
+        "i.recorded_from AS recorded LIMIT 1"
+    )
+    fetched, since, recorded = records[0]["fetched"], records[0]["since"], records[0]["recorded"]
+    assert isinstance(fetched, DateTime)
+    assert fetched.to_native() == FETCHED
+    assert isinstance(since, Date)
+    assert isinstance(recorded, DateTime)
+    assert recorded.to_native() == T1
+
+
+class _FailingAfter:
+    """A protector that fails on its n-th seal, as a broken key store would mid-write."""
+
+    def __init__(self, inner: FieldProtection, seals: int) -> None:
+        self.inner = inner
+        self.left = seals
+
+    def blind(self, value: str, *, field: str) -> str:
+        return self.inner.blind(value, field=field)
+
+    def seal(self, value: str, *, node_key: str, field: str) -> str:
+        self.left -= 1
+        if self.left < 0:
+            raise RuntimeError("key store unavailable")
+        return self.inner.seal(value, node_key=node_key, field=field)
+
+    def open(self, token: str, *, node_key: str, field: str) -> str:
+        return self.inner.open(token, node_key=node_key, field=field)
+
+
+async def test_a_failure_while_the_next_batch_is_built_stops_the_write(
+    driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    await apply_migrations(driver, "neo4j")
+    failing = GraphWriter(driver, "neo4j", _FailingAfter(protection, 12), batch_size=1)
+    with pytest.raises(RuntimeError, match="key store unavailable"):
+        await failing.write(household_records(), now=T1)
+    assert await scalar(driver, "MATCH (f) WHERE f.vid IS NOT NULL RETURN count(f)") == 0

@@ -378,3 +378,50 @@ async def test_against_the_real_bank_polls_as_asked(tmp_path: Path) -> None:
             assert time.monotonic() - started >= 0.3
     assert len(parsed.records) == 7
     assert banks.client.stats.requests <= 1 + 2 + 2  # submit, at most two polls, two pages
+
+
+async def test_the_next_bulk_job_is_submitted_as_soon_as_the_current_one_completes() -> None:
+    bank = Bank(
+        {
+            ("POST", "/bank/v1/bulk-enquiries"): [accepted("b1"), accepted("b2")],
+            ("GET", f"{J}/b1"): [completed("b1", pages=2, next_after=PEOPLE.head)],
+            ("GET", f"{J}/b1/results"): [
+                results("b1", [person(accounts=[ACCOUNT])]),
+                results("b1", [person(PEOPLE.child, products=[PRODUCT])], page=2),
+            ],
+            ("GET", f"{J}/b2"): [completed("b2", next_after=None)],
+            ("GET", f"{J}/b2/results"): [results("b2", [])],
+        }
+    )
+    banks = bank.connector()
+    first, cursor = await banks.pull_bulk_page("holders", None)
+    assert cursor == PEOPLE.head
+    assert [r.kind for r in first.records] == ["bank_account", "balance", "financial_product"]
+    # b2 went out before b1's result pages were read, and is not submitted a second time
+    paths = bank.paths()
+    assert paths.index("POST /bank/v1/bulk-enquiries", 1) < paths.index(f"GET {J}/b1/results")
+    last, cursor = await banks.pull_bulk_page("holders", cursor)
+    assert (last.records, cursor) == ([], None)
+    assert bank.paths().count("POST /bank/v1/bulk-enquiries") == 2
+    bodies = [json.loads(r.content)["after"] for r in bank.seen if r.method == "POST"]
+    assert bodies == ["", PEOPLE.head]
+
+
+async def test_result_pages_read_at_once_keep_their_order_and_fail_together() -> None:
+    pages = {"1": results("j1", [person(accounts=[ACCOUNT])]), "2": rejected(403, "FORBIDDEN")}
+
+    def page(request: httpx.Request) -> httpx.Response:
+        return pages.get(request.url.params["page"], results("j1", []))
+
+    bank = Bank(
+        {
+            ("POST", J): [accepted("j1")],
+            ("GET", f"{J}/j1"): [completed("j1", pages=9)],
+            ("GET", f"{J}/j1/results"): [page],
+        }
+    )
+    with pytest.raises(FatalSourceError, match="HTTP 403"):
+        await bank.connector().pull_subjects(QUERY)
+    pages["2"] = results("j1", [person(PEOPLE.child, products=[PRODUCT])])
+    parsed = await bank.connector().pull_subjects(QUERY)
+    assert [r.kind for r in parsed.records] == ["bank_account", "balance", "financial_product"]
