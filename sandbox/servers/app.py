@@ -140,6 +140,43 @@ def admit_bulk_query(
     return params
 
 
+def subject_ids(
+    body: dict[str, Any], runtime: DepartmentRuntime, field: str, allowed: set[str]
+) -> list[str]:
+    """How every subject enquiry's body starts: known fields only, then the batch of IDs."""
+    reject_unknown_fields(body, allowed)
+    return id_batch(body.get(field), field, runtime.max_batch)
+
+
+def admit_subjects(
+    request: Request,
+    runtime: DepartmentRuntime,
+    client: str | None,
+    ids: list[str],
+    department: str,
+    *,
+    as_of: object = None,
+) -> dict[str, str | None]:
+    """Logged first (with the time point asked about, if any), then answered only under an
+    authorisation covering this department.
+
+    Per ID the verdict `classify_subjects` gives: None when the department may
+    answer about that person, else why not.
+    """
+    auth_no = request.headers.get(AUTH_HEADER)
+    where = request.url.path
+    if as_of is None:
+        runtime.log.record(client=client, auth_no=auth_no, endpoint=where, id_numbers=ids)
+    else:
+        runtime.log.record(
+            client=client, auth_no=auth_no, endpoint=where, id_numbers=ids, as_of=as_of
+        )
+    authorisation = runtime.register.require_subject_authorisation(
+        auth_no, department, runtime.today
+    )
+    return classify_subjects(ids, authorisation)
+
+
 def reject_unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(body) - allowed)
     if unknown:

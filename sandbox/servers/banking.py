@@ -78,14 +78,14 @@ from starlette.routing import Route
 
 from sandbox.servers.app import (
     AUTH_HEADER,
-    classify_subjects,
+    admit_subjects,
     department_app,
-    id_batch,
     read_json,
     reject_unknown_fields,
     require_object,
     runtime_of,
     secret_matches,
+    subject_ids,
 )
 from sandbox.servers.errors import DepartmentError, bad_request, unauthorised
 from sandbox.servers.runtime import DepartmentRuntime
@@ -213,15 +213,9 @@ def _authenticate(request: Request) -> tuple[DepartmentRuntime, str, JobStore]:
 async def submit_enquiry(request: Request) -> Response:
     runtime, client, jobs = _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"id_numbers", "as_of"})
-    ids = id_batch(body.get("id_numbers"), "id_numbers", runtime.max_batch)
+    ids = subject_ids(body, runtime, "id_numbers", {"id_numbers", "as_of"})
     as_of = _as_of(body.get("as_of"), runtime.today)
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=client, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids, as_of=as_of
-    )
-    authorisation = runtime.register.require_subject_authorisation(auth_no, BANKING, runtime.today)
-    verdicts = classify_subjects(ids, authorisation)
+    verdicts = admit_subjects(request, runtime, client, ids, BANKING, as_of=as_of)
     allowed = [id_number for id_number, verdict in verdicts.items() if verdict is None]
     held = _holdings(runtime.db, allowed, as_of)
     persons = [_person(id_number, verdict, held) for id_number, verdict in verdicts.items()]

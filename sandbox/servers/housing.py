@@ -54,17 +54,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
-    AUTH_HEADER,
     admit_bulk_query,
-    classify_subjects,
+    admit_subjects,
     department_app,
     fen_to_yuan,
-    id_batch,
     read_json,
-    reject_unknown_fields,
     require_object,
     runtime_of,
     secret_matches,
+    subject_ids,
 )
 from sandbox.servers.errors import DepartmentError, bad_request, unauthorised
 from sandbox.servers.runtime import DepartmentRuntime
@@ -122,14 +120,8 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
 async def query(request: Request) -> Response:
     runtime = _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"zjhm"})
-    ids = id_batch(body.get("zjhm"), "zjhm", runtime.max_batch)
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids
-    )
-    authorisation = runtime.register.require_subject_authorisation(auth_no, HOUSING, runtime.today)
-    verdicts = classify_subjects(ids, authorisation)
+    ids = subject_ids(body, runtime, "zjhm", {"zjhm"})
+    verdicts = admit_subjects(request, runtime, runtime.client_id, ids, HOUSING)
     held = _certificates(runtime, sorted(i for i, verdict in verdicts.items() if verdict is None))
     data = []
     for zjhm, verdict in verdicts.items():

@@ -22,17 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
-    AUTH_HEADER,
     admit_bulk_query,
-    classify_subjects,
+    admit_subjects,
     department_app,
     fen_to_yuan,
-    id_batch,
     read_json,
-    reject_unknown_fields,
     require_object,
     runtime_of,
     secret_matches,
+    subject_ids,
 )
 from sandbox.servers.errors import bad_request, unauthorised
 from sandbox.servers.paging import decode_cursor, encode_cursor, page_limit
@@ -75,14 +73,8 @@ def _authenticate(request: Request) -> DepartmentRuntime:
 async def enrolments_query(request: Request) -> Response:
     runtime = _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"idList"})
-    ids = id_batch(body.get("idList"), "idList", runtime.max_batch)
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids
-    )
-    authorisation = runtime.register.require_subject_authorisation(auth_no, MEDICAL, runtime.today)
-    verdicts = classify_subjects(ids, authorisation)
+    ids = subject_ids(body, runtime, "idList", {"idList"})
+    verdicts = admit_subjects(request, runtime, runtime.client_id, ids, MEDICAL)
     allowed = [i for i, verdict in verdicts.items() if verdict is None]
     rows = _rows_for(
         runtime.db,
@@ -104,21 +96,15 @@ async def enrolments_query(request: Request) -> Response:
 async def claims_query(request: Request) -> Response:
     runtime = _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"idList", "from", "to", "cursor", "limit"})
-    ids = id_batch(body.get("idList"), "idList", runtime.max_batch)
+    ids = subject_ids(body, runtime, "idList", {"idList", "from", "to", "cursor", "limit"})
     start = _date_field(body, "from")
     end = _date_field(body, "to")
     if start > end:
         raise bad_request("INVALID_PERIOD", "from must not be after to")
     limit = page_limit(body.get("limit"), 200, MAX_PAGE)
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids
-    )
-    authorisation = runtime.register.require_subject_authorisation(auth_no, MEDICAL, runtime.today)
+    verdicts = admit_subjects(request, runtime, runtime.client_id, ids, MEDICAL)
     query = {"ids": sorted(ids), "from": start.isoformat(), "to": end.isoformat()}
     after = decode_cursor(body.get("cursor"), query)
-    verdicts = classify_subjects(ids, authorisation)
     allowed = sorted(i for i, verdict in verdicts.items() if verdict is None)
     marks = ",".join("?" * len(allowed))
     period = [start.isoformat(), end.isoformat()]

@@ -62,16 +62,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
-    AUTH_HEADER,
     admit_bulk_query,
-    classify_subjects,
+    admit_subjects,
     department_app,
-    id_batch,
     read_json,
-    reject_unknown_fields,
     require_object,
     runtime_of,
     secret_matches,
+    subject_ids,
 )
 from sandbox.servers.errors import bad_request, unauthorised
 from sandbox.servers.paging import page_limit
@@ -138,16 +136,8 @@ def _authenticate(request: Request) -> DepartmentRuntime:
 async def persons_query(request: Request) -> Response:
     runtime = _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"id_numbers"})
-    ids = id_batch(body.get("id_numbers"), "id_numbers", runtime.max_batch)
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(
-        client=runtime.client_id, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids
-    )
-    authorisation = runtime.register.require_subject_authorisation(
-        auth_no, PUBLIC_SECURITY, runtime.today
-    )
-    verdicts = classify_subjects(ids, authorisation)
+    ids = subject_ids(body, runtime, "id_numbers", {"id_numbers"})
+    verdicts = admit_subjects(request, runtime, runtime.client_id, ids, PUBLIC_SECURITY)
     found = _dossiers(runtime.db, [i for i, verdict in verdicts.items() if verdict is None])
     answered = [found[i] for i in verdicts if i in found]
     others = [

@@ -75,16 +75,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.servers.app import (
-    AUTH_HEADER,
     admit_bulk_query,
-    classify_subjects,
+    admit_subjects,
     department_app,
     fen_to_yuan,
-    id_batch,
     read_json,
-    reject_unknown_fields,
     require_object,
     runtime_of,
+    subject_ids,
 )
 from sandbox.servers.errors import DepartmentError, bad_request, unauthorised
 from sandbox.servers.paging import page_limit
@@ -266,13 +264,9 @@ async def _rate_limited(_: Request, error: Exception) -> Response:
 async def income_query(request: Request) -> Response:
     runtime, client = await _authenticate(request)
     body = require_object(await read_json(request))
-    reject_unknown_fields(body, {"ids", "from", "to"})
-    ids = id_batch(body.get("ids"), "ids", runtime.max_batch)
+    ids = subject_ids(body, runtime, "ids", {"ids", "from", "to"})
     start, end = _period(body.get("from"), body.get("to"))
-    auth_no = request.headers.get(AUTH_HEADER)
-    runtime.log.record(client=client, auth_no=auth_no, endpoint=request.url.path, id_numbers=ids)
-    authorisation = runtime.register.require_subject_authorisation(auth_no, TAX, runtime.today)
-    verdicts = classify_subjects(ids, authorisation)
+    verdicts = admit_subjects(request, runtime, client, ids, TAX)
     allowed = [id_number for id_number, verdict in verdicts.items() if verdict is None]
     by_person: dict[str, list[dict[str, Any]]] = {}
     for row in _income_rows(runtime.db, allowed, start, end):
