@@ -155,16 +155,24 @@ SET c.status = 'closed', c.closed_at = coalesce(c.closed_at, $now)
 RETURN {_CASE_FIELDS}
 """
 
-LIST_CASES = f"""
-MATCH (c:Case)-[:FOR_HOUSEHOLD]->(h:Household)
-WHERE ($township IS NULL OR c.township_code = $township)
+_CASE_FILTER = """($township IS NULL OR c.township_code = $township)
   AND ($organisation IS NULL OR c.organisation = $organisation)
   AND ($regions IS NULL OR c.region_code IN $regions
        OR substring(c.region_code, 0, 4) + '00' IN $regions)
-  AND ($status IS NULL OR c.status = $status)
+  AND ($status IS NULL OR c.status = $status)"""
+
+LIST_CASES = f"""
+MATCH (c:Case)-[:FOR_HOUSEHOLD]->(h:Household)
+WHERE {_CASE_FILTER}
   AND ($after IS NULL OR c.case_id > $after)
 RETURN {_CASE_FIELDS}
 ORDER BY c.case_id LIMIT $limit
+"""
+
+COUNT_CASES = f"""
+MATCH (c:Case)
+WHERE {_CASE_FILTER}
+RETURN count(c) AS total
 """
 
 OPEN_CASES_FOR = """
@@ -229,30 +237,50 @@ async def close_case(driver: AsyncDriver, database: str, case_id: str) -> CaseRo
     return _case(records[0]) if records else None
 
 
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases: by township and office (caseworkers) or by region codes (centres)."""
+
+    township: str | None = None
+    organisation: str | None = None
+    regions: tuple[str, ...] | None = None
+    status: CaseStatus | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "township": self.township,
+            "organisation": self.organisation,
+            "regions": None if self.regions is None else list(self.regions),
+            "status": None if self.status is None else self.status.value,
+        }
+
+
 async def list_cases(
     driver: AsyncDriver,
     database: str,
+    where: CaseFilter,
     *,
-    township: str | None = None,
-    organisation: str | None = None,
-    regions: Iterable[str] | None = None,
-    status: CaseStatus | None = None,
     after: str | None = None,
     limit: int = 20,
 ) -> list[CaseRow]:
-    """Cases in key order after `after` (keyset pagination), filtered by place and status."""
+    """Cases in key order after `after` (keyset pagination)."""
     records, _, _ = await driver.execute_query(
         LIST_CASES,
-        township=township,
-        organisation=organisation,
-        regions=None if regions is None else list(regions),
-        status=None if status is None else status.value,
+        **where.params(),
         after=after,
         limit=limit,
         database_=database,
         routing_=RoutingControl.READ,
     )
     return [_case(r) for r in records]
+
+
+async def count_cases(driver: AsyncDriver, database: str, where: CaseFilter) -> int:
+    """How many cases `list_cases` pages through with the same filter."""
+    records, _, _ = await driver.execute_query(
+        COUNT_CASES, **where.params(), database_=database, routing_=RoutingControl.READ
+    )
+    return int(records[0]["total"])
 
 
 async def households_with_open_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry.types.info import Info
 from authz.field_groups import DecisionContext, FieldGroup
 from authz.principal import Role
 from graph.assistance_reader import assistance_of
-from graph.case_store import CaseRow, CaseStatus, list_cases
+from graph.case_store import CaseFilter, CaseRow, CaseStatus, count_cases, list_cases
 from graph.health import read_health
 from graph.identifiers import id_number_problem, normalise_id_number
 from hub.api.context import Context
@@ -71,32 +72,29 @@ class Query:
         ctx = info.context
         principal = ctx.principal
         start = None if after is None else decode_cursor(after, "c:")
-        township = organisation = None
-        regions: list[str] | None = []
+        status = CaseStatus.OPEN if open_only else None
+        where = CaseFilter(regions=(), status=status)  # other roles: no cases
         if principal.role is Role.CASEWORKER:
-            township, organisation, regions = principal.region, principal.organisation, None
+            # A caseworker's access rests on an open case of its own office: closed ones
+            # would be refused one by one, so they are not listed (or counted) at all.
+            where = CaseFilter(principal.region, principal.organisation, None, CaseStatus.OPEN)
         elif principal.role is Role.VERIFICATION_CENTRE:
-            regions = [principal.region]
-        rows = await list_cases(
-            ctx.graph.driver,
-            ctx.graph.database,
-            township=township,
-            organisation=organisation,
-            regions=regions,
-            status=CaseStatus.OPEN if open_only else None,
-            after=start,
-            limit=size + 1,
+            where = CaseFilter(regions=(principal.region,), status=status)
+        graph = ctx.graph
+        rows, total = await asyncio.gather(
+            list_cases(graph.driver, graph.database, where, after=start, limit=size + 1),
+            count_cases(graph.driver, graph.database, where),
         )
         shown = [c for c in (_case_allowed(info, r) for r in rows[:size]) if c is not None]
         edges = [Edge(cursor=encode_cursor(f"c:{c.id}"), node=c) for c in shown]
-        last = encode_cursor(f"c:{rows[size - 1].case_id}") if len(rows) > size else None
+        more = len(rows) > size
+        last = encode_cursor(f"c:{rows[size - 1].case_id}") if more else None
         return Connection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                end_cursor=last or (edges[-1].cursor if edges else None),
+                has_next_page=more, end_cursor=last or (edges[-1].cursor if edges else None)
             ),
-            total_count=len(edges),
+            total_count=total,
         )
 
     @strawberry.field(description="A household by hukou number, as of a day (default today).")

@@ -211,21 +211,35 @@ async def test_cases_are_listed_by_place_and_paged(
     await write_household(driver, protection)
     opened = {await open_case(api) for _ in range(3)}
     listing = """query($a: String) { cases(first: 2, after: $a) {
-        edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+        edges { node { id } } pageInfo { hasNextPage endCursor } totalCount } }"""
     first = (await api.query(WORKER, listing))["data"]["cases"]
     assert first["pageInfo"]["hasNextPage"] is True
+    assert first["totalCount"] == 3
     rest = (await api.query(WORKER, listing, {"a": first["pageInfo"]["endCursor"]}))["data"][
         "cases"
     ]
     seen = {e["node"]["id"] for e in first["edges"] + rest["edges"]}
     assert seen == opened
     assert rest["pageInfo"]["hasNextPage"] is False
+    assert rest["totalCount"] == 3
     centre = principal(Role.VERIFICATION_CENTRE, OWN_COUNTY)
-    assert len((await api.query(centre, listing))["data"]["cases"]["edges"]) == 2
+    centres = (await api.query(centre, listing))["data"]["cases"]
+    assert (len(centres["edges"]), centres["totalCount"]) == (2, 3)
+    closed = await api.query(
+        WORKER, "mutation($c: ID!) { closeCase(caseId: $c) { open } }", {"c": sorted(opened)[0]}
+    )
+    assert closed["data"]["closeCase"]["open"] is False
+    everything = "{ cases(openOnly: false) { totalCount } }"
+    assert (await api.query(WORKER, everything))["data"]["cases"]["totalCount"] == 2
+    assert (await api.query(centre, everything))["data"]["cases"]["totalCount"] == 3
     stranger = principal(Role.CASEWORKER, OTHER_TOWNSHIP)
-    assert (await api.query(stranger, listing))["data"]["cases"]["edges"] == []
+    assert (await api.query(stranger, listing))["data"]["cases"] == {
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "totalCount": 0,
+    }
     agency = principal(Role.AGENCY, "410700")
-    assert (await api.query(agency, listing))["data"]["cases"]["edges"] == []
+    assert (await api.query(agency, listing))["data"]["cases"]["totalCount"] == 0
 
 
 async def test_a_household_as_the_hub_knew_it_then(
