@@ -73,13 +73,19 @@ def decide_consent(
     return ConsentDecision(False, ConsentReason.NO_AUTHORISATION)
 
 
-def _check(authorisation: SignedAuthorisation, department: str, at: date) -> ConsentReason:
+def standing(authorisation: SignedAuthorisation, at: date) -> ConsentReason:
+    """Whether the authorisation itself is in force on `at`, whatever it covers."""
     if authorisation.revoked_on is not None and authorisation.revoked_on <= at:
         return ConsentReason.REVOKED
     if at < authorisation.valid_from:
         return ConsentReason.NOT_YET_VALID
     if at > authorisation.valid_to:
         return ConsentReason.EXPIRED
-    if department not in authorisation.departments:
-        return ConsentReason.DEPARTMENT_NOT_COVERED
     return ConsentReason.GRANTED
+
+
+def _check(authorisation: SignedAuthorisation, department: str, at: date) -> ConsentReason:
+    reason = standing(authorisation, at)
+    if reason is ConsentReason.GRANTED and department not in authorisation.departments:
+        return ConsentReason.DEPARTMENT_NOT_COVERED
+    return reason

@@ -26,6 +26,7 @@ from typing import Any
 from neo4j import AsyncDriver, RoutingControl
 
 from graph.protection import FieldProtector
+from graph.values import native as _native
 
 
 class CaseStatus(StrEnum):
@@ -96,10 +97,6 @@ class FlagRow:
     resolved_at: datetime | None
     resolved_by: str | None
     resolution_enc: str | None
-
-
-def _native(value: Any) -> Any:  # noqa: ANN401 - any Neo4j value
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def _new_id(prefix: str) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 
 from neo4j import AsyncDriver, RoutingControl
 
+from graph.values import native as _native
+
 AS_OF = """
 MATCH (h:Household {hid: $hid})
 CALL (h) {
@@ -178,8 +180,3 @@ _PARSERS: dict[str, Any] = {
 def _fact(row: dict[str, Any]) -> dict[str, Any]:
     """A fact's properties with temporal strings parsed; absent properties stay absent."""
     return {k: _PARSERS[k](v) if k in _PARSERS else v for k, v in row.items() if v is not None}
-
-
-def _native(value: Any) -> Any:  # noqa: ANN401 - any Neo4j value
-    """Neo4j temporal values as Python's; everything else unchanged."""
-    return value.to_native() if hasattr(value, "to_native") else value

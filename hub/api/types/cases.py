@@ -14,7 +14,7 @@ from enum import Enum
 import strawberry
 from strawberry.types.info import Info
 
-from authz.consent import SignedAuthorisation
+from authz.consent import ConsentReason, SignedAuthorisation, standing
 from authz.field_groups import DecisionContext, FieldGroup, HouseholdResource
 from authz.principal import Principal
 from graph.case_store import CaseRow, CaseStatus, FlagRow, FlagStatus, VerificationRow
@@ -119,13 +119,13 @@ def authorisation(summary: AuthorisationSummary, today: date) -> Authorisation:
 
 
 def authorisation_state(signed: SignedAuthorisation, today: date) -> AuthorisationState:
-    if signed.revoked_on is not None and signed.revoked_on <= today:
-        return AuthorisationState.REVOKED
-    if today < signed.valid_from:
-        return AuthorisationState.NOT_YET_VALID
-    if today > signed.valid_to:
-        return AuthorisationState.EXPIRED
-    return AuthorisationState.VALID
+    """authz's own reading of an authorisation's window and revocation, as a GraphQL enum."""
+    reason = standing(signed, today)
+    return (
+        AuthorisationState.VALID
+        if reason is ConsentReason.GRANTED
+        else AuthorisationState(reason.value)
+    )
 
 
 @strawberry.type(description="A case (个案): one application or review of one household.")
