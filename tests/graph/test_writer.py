@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +14,8 @@ from neo4j.time import Date, DateTime
 from authz.errors import DecryptionFailed
 from authz.protection import FieldProtection
 from graph.migrations import apply_migrations
-from graph.write_plans import person_key
+from graph.model import BalanceRecord, IncomeRecord, Record, Source
+from graph.write_plans import PLANS, person_key
 from graph.writer import BoltTemporals, GraphWriter
 from tests.graph.records import ACCOUNT, FETCHED, HUKOU, NAMES, household_records
 from tests.sandbox.servers.tiny_city import PEOPLE
@@ -116,11 +118,102 @@ async def test_sealed_fields_open_only_on_their_node(
         protection.open(records[0]["name"], node_key=other, field="name")
 
 
-async def test_batch_size_must_be_positive(
+async def test_batch_size_and_lanes_must_be_positive(
     driver: AsyncDriver, protection: FieldProtection
 ) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         GraphWriter(driver, "neo4j", protection, batch_size=0)
+    with pytest.raises(ValueError, match="lanes"):
+        GraphWriter(driver, "neo4j", protection, lanes=0)
+
+
+async def test_only_the_last_version_of_a_record_in_one_write_is_written(
+    writer: GraphWriter, driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    later = [r for r in household_records(gross_fen=520000) if isinstance(r, IncomeRecord)]
+    await writer.write([*household_records(gross_fen=450000), *later], now=T1)
+    records, _, _ = await driver.execute_query(
+        "MATCH (:Person {pid: $pid})-[:EARNED]->(i:IncomeRecord) "
+        "RETURN i.gross_fen AS gross, i.recorded_to AS until",
+        pid=person_key(protection, PEOPLE.head),
+    )
+    assert [(r["gross"], r["until"]) for r in records] == [(520000, None)]
+
+
+def _monthly_balances() -> list[Record]:
+    """Enough facts about three people for several batches in every lane."""
+    return [
+        BalanceRecord(
+            source=Source.BANKING,
+            source_record_id=f"B-{person}-{month:02d}",
+            fetched_at=FETCHED,
+            id_number=person,
+            account_no=ACCOUNT,
+            as_of=date(2026, month, 1),
+            balance_fen=1000 * month,
+        )
+        for person in NAMES
+        for month in range(1, 13)
+    ]
+
+
+async def _graph_without_ciphertexts(driver: AsyncDriver) -> list[object]:
+    """Every node and relationship, keyed by what the writer merges on; ciphertexts left
+    out (their nonces differ between writes)."""
+    records, _, _ = await driver.execute_query(
+        "MATCH (n) WHERE NOT n:SchemaMigration "
+        "RETURN labels(n) AS what, properties(n) AS props, null AS ends UNION ALL "
+        "MATCH (a)-[r]->(b) RETURN [type(r)] AS what, properties(r) AS props, "
+        "[coalesce(a.pid, a.hid, a.vid), coalesce(b.pid, b.hid, b.vid)] AS ends"
+    )
+    rows = [
+        (r["what"], r["ends"], {k: v for k, v in r["props"].items() if not k.endswith("_enc")})
+        for r in records
+    ]
+    return sorted(rows, key=repr)
+
+
+async def test_lanes_write_the_same_graph_as_one_batch_at_a_time(
+    driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    await apply_migrations(driver, "neo4j")
+    records = [*household_records(), *_monthly_balances()]
+    one_lane = GraphWriter(driver, "neo4j", protection, batch_size=2, lanes=1)
+    await one_lane.write(records, now=T1)
+    expected = await _graph_without_ciphertexts(driver)
+    await driver.execute_query("MATCH (n) DETACH DELETE n")
+    three_lanes = GraphWriter(driver, "neo4j", protection, batch_size=2, lanes=3)
+    summary = await three_lanes.write(records, now=T1)
+    assert summary.records["balance"] == 1 + 36  # the household's own balance + 36
+    assert await _graph_without_ciphertexts(driver) == expected
+    again = await three_lanes.write(records, now=T2)
+    assert again.changes == 0
+
+
+async def test_a_version_another_writer_creates_meanwhile_is_written_once(
+    writer: GraphWriter, driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    """The other writer's uncommitted version holds its uniqueness lock: our existence
+    check waits for it and then finds the version, instead of creating a second one."""
+    income = next(r for r in household_records() if isinstance(r, IncomeRecord))
+    row = PLANS["income"].build_row(income, protection)
+    async with driver.session() as other:
+        tx = await other.begin_transaction()
+        await tx.run(
+            "CREATE (:IncomeRecord {vid: $vid, record_key: $key, recorded_from: $t})",
+            vid=row["vid"],
+            key=row["props"]["record_key"],
+            t=T1,
+        )
+        ours = asyncio.create_task(writer.write([income], now=T1))
+        await asyncio.sleep(1.0)
+        assert not ours.done()  # waiting for the other writer's lock
+        await tx.commit()
+        await ours
+    count = await scalar(
+        driver, "MATCH (f:IncomeRecord {vid: $vid}) RETURN count(f)", vid=row["vid"]
+    )
+    assert count == 1
 
 
 class _Bytes:
@@ -201,3 +294,17 @@ async def test_a_failure_while_the_next_batch_is_built_stops_the_write(
     with pytest.raises(RuntimeError, match="key store unavailable"):
         await failing.write(household_records(), now=T1)
     assert await scalar(driver, "MATCH (f) WHERE f.vid IS NOT NULL RETURN count(f)") == 0
+
+
+async def test_two_writers_of_the_same_records_at_once_write_each_version_once(
+    driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    await apply_migrations(driver, "neo4j")
+    records = [*household_records(), *_monthly_balances()]
+    writers = [GraphWriter(driver, "neo4j", protection, batch_size=4) for _ in range(2)]
+    await asyncio.gather(*(writer.write(records, now=T1) for writer in writers))
+    versions = await scalar(
+        driver, "MATCH (f) WHERE f.vid IS NOT NULL RETURN count(f) - count(DISTINCT f.vid)"
+    )
+    balances = await scalar(driver, "MATCH (:Person)-[:HAS_BALANCE]->(b) RETURN count(b)")
+    assert (versions, balances) == (0, 1 + 36)
