@@ -4,7 +4,9 @@ Entities (persons, households) are merged on blind indexes and updated only
 when their content hash changes. Facts are immutable versions: a fact node's
 key `vid` is derived from its source record and its content, so re-writing the
 same record matches the existing node and changes nothing, while a changed
-record creates a new version and closes the old one (`recorded_to`). That is
+record creates a new version and closes the old one (`recorded_to`); content
+that returns to an earlier version's (A, B, then A again) is a new version too,
+keyed by how many versions of that content came before. That is
 the bitemporal model: `valid_from/valid_to` come from the source, and
 `recorded_from/recorded_to` from us, so the graph can be read as of a past
 time point.
@@ -54,12 +56,17 @@ class WritePlan:
     `lane_key`: the one node a row locks besides the nodes it creates; rows
     with different keys may be committed concurrently (None: the rows lock
     several shared nodes, so the kind is written one batch at a time).
+    `returning_cypher`: for versioned facts, the statement that tells which of
+    the rows `cypher` returned (their version exists, closed) carry content
+    that returns to an earlier version's, and how many versions with that
+    content the record already has.
     """
 
     kind: str
     cypher: str
     build_row: RowBuilder
     lane_key: LaneKey | None = None
+    returning_cypher: str | None = None
 
 
 def _by_pid(row: Row) -> str:
@@ -209,16 +216,19 @@ def _fact_cypher(label: str, link: str, merge_persons: bool = True) -> str:
     Why versions are looked up before they are created, instead of merged:
     a MERGE takes a lock on the key it looks up, and telling a version it
     created from one it found meant reading a property back from the
-    transaction state; together a quarter of Neo4j's time per fact. A version
-    that exists is skipped (the same content was written before); a new one
-    closes the open version of its record and is created. The writer sends
-    one version per record per batch, so rows of a batch never close each
-    other's versions. Against a concurrent writer of the same version, the
-    existence check is itself a locking seek on the `vid` uniqueness constraint
-    (Neo4j locks unique-index reads in updating statements): it waits for the
-    other's commit and then finds the version; two checks that both find
-    nothing deadlock on their CREATEs, and the driver retries the loser, which
-    then finds it.
+    transaction state; together a quarter of Neo4j's time per fact. A new
+    version closes the open version of its record and is created; one that
+    exists and is open was written before and is left; one that exists but is
+    closed is returned, since its record's content may have returned to an
+    earlier version's (the writer then asks `returning_cypher` and writes the
+    record's next version of that content, see `returning_version`). The
+    writer sends one version per record per batch, so rows of a batch never
+    close each other's versions. Against a concurrent writer of the same
+    version, the existence check is itself a locking seek on the `vid`
+    uniqueness constraint (Neo4j locks unique-index reads in updating
+    statements): it waits for the other's commit and then finds the version;
+    two checks that both find nothing deadlock on their CREATEs, and the
+    driver retries the loser, which then finds it.
 
     Why persons are merged first: a batch names each person many times (a
     balance per account per month); merging each distinct one once, then
@@ -236,16 +246,56 @@ CALL () {
     return f"""{persons if merge_persons else ""}
 UNWIND $rows AS row
 OPTIONAL MATCH (known:{label} {{vid: row.vid}})
-WITH row WHERE known IS NULL
-CALL (row) {{
-  OPTIONAL MATCH (old:{label} {{record_key: row.props.record_key}})
-  WHERE old.recorded_to IS NULL
-  SET old.recorded_to = $now
+CALL (row, known) {{
+  WITH row, known WHERE known IS NULL
+  CALL (row) {{
+    OPTIONAL MATCH (old:{label} {{record_key: row.props.record_key}})
+    WHERE old.recorded_to IS NULL
+    SET old.recorded_to = $now
+  }}
+  CREATE (f:{label})
+  SET f = row.props, f.vid = row.vid, f.recorded_from = $now
+  {link}
 }}
-CREATE (f:{label})
-SET f = row.props, f.vid = row.vid, f.recorded_from = $now
-{link}
+WITH row, known WHERE known.recorded_to IS NOT NULL
+RETURN row.vid AS closed
 """
+
+
+def _returning_cypher(label: str) -> str:
+    """Of rows whose version exists but is closed: those whose record's open version has
+    other content (the content returns), with how many versions of that content exist."""
+    return f"""
+UNWIND $rows AS row
+OPTIONAL MATCH (open:{label} {{record_key: row.props.record_key}})
+WHERE open.recorded_to IS NULL
+WITH row, collect(open.content_hash) AS open_content
+WHERE NOT row.props.content_hash IN open_content
+MATCH (same:{label} {{record_key: row.props.record_key}})
+WHERE same.content_hash = row.props.content_hash
+RETURN row.vid AS vid, count(same) AS generation
+"""
+
+
+def version_key(record_key: str, content_hash: str, generation: int = 0) -> str:
+    """A fact version's `vid`: its record, its content, and how many versions with the
+    same content the record had before (0 but for content that returns)."""
+    suffix = f":{generation}" if generation else ""
+    return hashlib.sha256(f"{record_key}:{content_hash}{suffix}".encode()).hexdigest()
+
+
+def returning_version(row: Row, record: Record, protector: FieldProtector, generation: int) -> Row:
+    """`row` as version `generation` of its content: a new `vid`, and its sealed fields
+    sealed again under it (their associated data binds the vid). Every sealed field of a
+    fact is named after the record field it seals."""
+    props = row["props"]
+    vid = version_key(props["record_key"], props["content_hash"], generation)
+    resealed = {
+        name: protector.seal(str(getattr(record, field)), node_key=vid, field=field)
+        for name, value in props.items()
+        if value is not None and (field := name.removesuffix("_enc")) != name
+    }
+    return {**row, "vid": vid, "props": {**props, **resealed}}
 
 
 def _person_link(rel_type: str) -> str:
@@ -264,7 +314,7 @@ def _fact_row(  # noqa: PLR0917 - one call shape shared by every fact kind
         f"{record.source.value}:{record.kind}:{record.source_record_id}", field="source_record"
     )
     content_hash = record.content_hash()
-    vid = hashlib.sha256(f"{record_key}:{content_hash}".encode()).hexdigest()
+    vid = version_key(record_key, content_hash)
     props = {
         **_provenance(record, protector, vid, content_hash),
         **_sealed(protector, vid, sealed or {}),
@@ -496,11 +546,12 @@ _FACT_ROWS: dict[str, RowBuilder] = {
 def _fact_plan(kind: str) -> WritePlan:
     """Co-owned properties lock several persons: one lane; other facts lock their subject."""
     label, rel_type = FACT_LABELS[kind]
+    returning = _returning_cypher(label)
     if kind == "property":
         cypher = _fact_cypher(label, PROPERTY_LINK, merge_persons=False)
-        return WritePlan(kind, cypher, _FACT_ROWS[kind])
+        return WritePlan(kind, cypher, _FACT_ROWS[kind], returning_cypher=returning)
     cypher = _fact_cypher(label, _person_link(rel_type))
-    return WritePlan(kind, cypher, _FACT_ROWS[kind], lane_key=_by_pid)
+    return WritePlan(kind, cypher, _FACT_ROWS[kind], lane_key=_by_pid, returning_cypher=returning)
 
 
 PLANS: dict[str, WritePlan] = {

@@ -45,7 +45,14 @@ from neo4j._codec.packstream import Structure  # the driver's own Bolt structure
 
 from graph.model import Record
 from graph.protection import FieldProtector
-from graph.write_plans import PLANS, Row, WritePlan, plan_key, record_identity
+from graph.write_plans import (
+    PLANS,
+    Row,
+    WritePlan,
+    plan_key,
+    record_identity,
+    returning_version,
+)
 
 DEFAULT_BATCH_SIZE = 2000
 DEFAULT_LANES = 2
@@ -112,7 +119,10 @@ class GraphWriter:
         now_value = temporal.convert(recorded_at)
         async with contextlib.AsyncExitStack() as stack:
             sessions = [self._driver.session(database=self._database) for _ in range(self._lanes)]
-            lanes = [_Lane(await stack.enter_async_context(session)) for session in sessions]
+            lanes = [
+                _Lane(await stack.enter_async_context(session), self._protector)
+                for session in sessions
+            ]
             try:
                 for key in PLANS:  # a fixed order: entities first, then facts
                     kind_records = grouped.get(key)
@@ -137,7 +147,7 @@ class GraphWriter:
         now: object,
     ) -> None:
         """Build a kind's rows slice by slice and send each lane's batch as it fills."""
-        buffers: list[list[Row]] = [[] for _ in used]
+        buffers: list[_Batch] = [_Batch() for _ in used]
         earlier_kinds_committed = False
 
         async def send(lane: int) -> None:
@@ -147,27 +157,38 @@ class GraphWriter:
                     await other.wait()
                 earlier_kinds_committed = True
             await used[lane].send(plan, buffers[lane], now)
-            buffers[lane] = []
+            buffers[lane] = _Batch()
 
         lane_key = plan.lane_key
         for start in range(0, len(records), BUILD_SLICE):
             for record in records[start : start + BUILD_SLICE]:
                 row = temporal.convert_row(plan.build_row(record, self._protector))
                 lane = hash(lane_key(row)) % len(used) if lane_key is not None else 0
-                buffers[lane].append(row)
-                if len(buffers[lane]) >= self._batch_size:
+                batch = buffers[lane]
+                batch.rows.append(row)
+                batch.records.append(record)
+                if len(batch.rows) >= self._batch_size:
                     await send(lane)
             await asyncio.sleep(0)  # let the batches in flight receive their answers
         for lane in range(len(used)):
-            if buffers[lane]:
+            if buffers[lane].rows:
                 await send(lane)
+
+
+@dataclass
+class _Batch:
+    """A batch's rows and the records they were built from (kept for returning content)."""
+
+    rows: list[Row] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
 
 
 class _Lane:
     """One session committing one batch at a time; the next is queued behind it."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, protector: FieldProtector) -> None:
         self._session = session
+        self._protector = protector
         self._in_flight: asyncio.Task[WriteSummary] | None = None
         self.done = WriteSummary()
 
@@ -177,9 +198,40 @@ class _Lane:
             task, self._in_flight = self._in_flight, None
             self.done.add(await task)
 
-    async def send(self, plan: WritePlan, rows: list[Row], now: object) -> None:
+    async def send(self, plan: WritePlan, batch: _Batch, now: object) -> None:
         await self.wait()
-        self._in_flight = asyncio.create_task(_write_batch(self._session, plan, rows, now))
+        self._in_flight = asyncio.create_task(self._write(plan, batch, now))
+
+    async def _write(self, plan: WritePlan, batch: _Batch, now: object) -> WriteSummary:
+        summary, closed = await _write_batch(self._session, plan, batch.rows, now)
+        if closed and plan.returning_cypher is not None:
+            returning = plan.returning_cypher
+            summary.add(await self._write_returning(plan, returning, batch, set(closed), now))
+        return summary
+
+    async def _write_returning(
+        self, plan: WritePlan, returning: str, batch: _Batch, closed: set[str], now: object
+    ) -> WriteSummary:
+        """Rows whose version exists but is closed: content returning to an earlier
+        version's becomes a new version (the record's next of that content); the rest
+        (the open version has this content too) were written before and are left."""
+        pairs = [
+            (r, rec) for r, rec in zip(batch.rows, batch.records, strict=True) if r["vid"] in closed
+        ]
+        generations = await self._session.execute_read(
+            _generations, returning, [row for row, _ in pairs]
+        )
+        again = [
+            returning_version(row, record, self._protector, generations[row["vid"]])
+            for row, record in pairs
+            if row["vid"] in generations
+        ]
+        if not again:
+            return WriteSummary()
+        summary, _ = await _write_batch(self._session, plan, again, now)
+        summary.records.clear()  # counted once, with the batch they came in
+        summary.batches = 0
+        return summary
 
     async def drain(self) -> WriteSummary:
         await self.wait()
@@ -253,24 +305,33 @@ def _structure(value: date) -> Structure:
 
 async def _write_batch(
     session: AsyncSession, plan: WritePlan, rows: list[Row], now: object
-) -> WriteSummary:
-    counters = await session.execute_write(_run, plan.cypher, rows, now)
-    return WriteSummary(
+) -> tuple[WriteSummary, list[str]]:
+    """The batch's summary, and the `vid`s of rows whose version exists but is closed."""
+    counters, closed = await session.execute_write(_run, plan.cypher, rows, now)
+    summary = WriteSummary(
         records=Counter({plan.kind: len(rows)}),
         nodes_created=counters["nodes_created"],
         relationships_created=counters["relationships_created"],
         properties_set=counters["properties_set"],
         batches=1,
     )
+    return summary, closed
 
 
 async def _run(
     tx: AsyncManagedTransaction, cypher: str, rows: list[Row], now: object
-) -> dict[str, Any]:
+) -> tuple[dict[str, int], list[str]]:
     result = await tx.run(cypher, rows=rows, now=now)
+    closed = [str(record["closed"]) async for record in result]
     counters = (await result.consume()).counters
-    return {
+    counts = {
         "nodes_created": counters.nodes_created,
         "relationships_created": counters.relationships_created,
         "properties_set": counters.properties_set,
     }
+    return counts, closed
+
+
+async def _generations(tx: AsyncManagedTransaction, cypher: str, rows: list[Row]) -> dict[str, int]:
+    result = await tx.run(cypher, rows=rows)
+    return {str(record["vid"]): int(record["generation"]) async for record in result}

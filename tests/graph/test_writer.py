@@ -81,6 +81,33 @@ async def test_a_changed_fact_becomes_a_new_version(
     assert (records[1]["gross"], records[1]["until"]) == (520000, None)
 
 
+async def test_content_returning_to_an_earlier_version_is_a_new_version(
+    writer: GraphWriter, driver: AsyncDriver, protection: FieldProtection
+) -> None:
+    t3, t4 = T2 + timedelta(days=1), T2 + timedelta(days=2)
+    await writer.write(household_records(gross_fen=450000), now=T1)
+    await writer.write(household_records(gross_fen=520000), now=T2)
+    back = await writer.write(household_records(gross_fen=450000), now=t3)
+    assert back.nodes_created == 1
+    again = await writer.write(household_records(gross_fen=450000), now=t4)
+    assert again.changes == 0
+    records, _, _ = await driver.execute_query(
+        "MATCH (:Person {pid: $pid})-[:EARNED]->(i:IncomeRecord) "
+        "RETURN i.gross_fen AS gross, i.recorded_from AS since, i.recorded_to AS until, "
+        "i.vid AS vid, i.source_record_id_enc AS sealed ORDER BY since",
+        pid=person_key(protection, PEOPLE.head),
+    )
+    history = [
+        (r["gross"], r["since"].to_native(), r["until"] and r["until"].to_native()) for r in records
+    ]
+    assert history == [(450000, T1, T2), (520000, T2, t3), (450000, t3, None)]
+    assert len({r["vid"] for r in records}) == 3
+    opened = protection.open(
+        records[2]["sealed"], node_key=records[2]["vid"], field="source_record_id"
+    )
+    assert opened == "T20261000000001"
+
+
 async def test_no_plain_personal_data_is_stored(writer: GraphWriter, driver: AsyncDriver) -> None:
     await writer.write(household_records(), now=T1)
     records, _, _ = await driver.execute_query(
