@@ -2,7 +2,7 @@
 
 The straightforward way to load records: for each record, build its row exactly as
 the writer does (same blind indexes, same encryption, same properties) and send one
-`driver.execute_query` that MERGEs it, so each record is its own transaction and its
+`driver.execute_query` that writes it, so each record is its own transaction and its
 own round trips. The statement is the writer's own for that kind of record, with
 `UNWIND $rows AS row` replaced by `WITH $row AS row`: the same graph results, so the
 only difference measured is batching (UNWIND of up to 2,000 rows per transaction).
