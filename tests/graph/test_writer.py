@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from neo4j import AsyncDriver
+from neo4j import Record as Neo4jRecord
 from neo4j._codec.hydration.bolt.v2.hydration_handler import HydrationHandler
 from neo4j._codec.packstream.v1 import Packer
 from neo4j.time import Date, DateTime
@@ -64,18 +65,24 @@ async def test_rewriting_the_same_records_changes_nothing(
     assert await scalar(driver, "MATCH (n) WHERE n.recorded_from = $t RETURN count(n)", t=T2) == 0
 
 
+async def income_versions(driver: AsyncDriver, protection: FieldProtection) -> list[Neo4jRecord]:
+    """The household head's income versions, oldest first."""
+    records, _, _ = await driver.execute_query(
+        "MATCH (:Person {pid: $pid})-[:EARNED]->(i:IncomeRecord) "
+        "RETURN i.gross_fen AS gross, i.recorded_from AS since, i.recorded_to AS until, "
+        "i.vid AS vid, i.source_record_id_enc AS sealed ORDER BY since",
+        pid=person_key(protection, PEOPLE.head),
+    )
+    return records
+
+
 async def test_a_changed_fact_becomes_a_new_version(
     writer: GraphWriter, driver: AsyncDriver, protection: FieldProtection
 ) -> None:
     await writer.write(household_records(gross_fen=450000), now=T1)
     changed = await writer.write(household_records(gross_fen=520000), now=T2)
     assert changed.nodes_created == 1
-    records, _, _ = await driver.execute_query(
-        "MATCH (:Person {pid: $pid})-[:EARNED]->(i:IncomeRecord) "
-        "RETURN i.gross_fen AS gross, i.recorded_from AS since, i.recorded_to AS until "
-        "ORDER BY since",
-        pid=person_key(protection, PEOPLE.head),
-    )
+    records = await income_versions(driver, protection)
     assert (records[0]["gross"], records[0]["since"].to_native()) == (450000, T1)
     assert records[0]["until"].to_native() == T2
     assert (records[1]["gross"], records[1]["until"]) == (520000, None)
@@ -91,12 +98,7 @@ async def test_content_returning_to_an_earlier_version_is_a_new_version(
     assert back.nodes_created == 1
     again = await writer.write(household_records(gross_fen=450000), now=t4)
     assert again.changes == 0
-    records, _, _ = await driver.execute_query(
-        "MATCH (:Person {pid: $pid})-[:EARNED]->(i:IncomeRecord) "
-        "RETURN i.gross_fen AS gross, i.recorded_from AS since, i.recorded_to AS until, "
-        "i.vid AS vid, i.source_record_id_enc AS sealed ORDER BY since",
-        pid=person_key(protection, PEOPLE.head),
-    )
+    records = await income_versions(driver, protection)
     history = [
         (r["gross"], r["since"].to_native(), r["until"] and r["until"].to_native()) for r in records
     ]
