@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from authz.consent import decide_consent
+from authz.consent import standing
 from connectors.sync import SyncSummary
 from graph.identifiers import id_number_problem, normalise_id_number
 from graph.model import DEPARTMENT_SOURCES, AuthorisationRecord, Signature, Source
@@ -262,7 +262,8 @@ def consent_list(
     ):
         table.add_column(column)
     for a in found:
-        status = decide_consent([a.as_signed()], a.departments[0], day).reason.value
+        # the same for every department it lists: whether it is in force on that day
+        status = standing(a.as_signed(), day).value
         table.add_row(
             a.auth_no,
             ",".join(a.departments),
