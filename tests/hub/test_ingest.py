@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,9 +22,8 @@ import pytest
 from neo4j import Driver
 
 from graph.connection import Neo4jTarget
-from sandbox.city import generate_city
 from sandbox.servers.requestlog import RequestLog, id_digest
-from tests.support import hub_env, run_hub, serving_sandbox, wipe_graph
+from tests.support import hub_env, run_hub, wipe_graph
 
 AS_OF = "2026-11-01"
 VOLATILE = (
@@ -41,19 +39,6 @@ VOLATILE = (
     "last_run_id",
     "seen",
 )
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ingest") / "city"
-    generate_city(folder, households=150, seed=11)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def departments_file(city: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with serving_sandbox(city, tmp_path_factory.mktemp("sandbox")) as path:
-        yield path
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ request logs show no one else was asked about.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,30 +19,16 @@ from neo4j import AsyncDriver
 from authz.principal import Role
 from authz.protection import FieldProtection
 from graph.connection import Neo4jTarget
-from sandbox.city import generate_city
 from sandbox.servers.requestlog import RequestLog, id_digest
 from tests.graph.records import HUKOU
 from tests.hub.api.harness import build_api, principal
 from tests.hub.api.scenarios import authorisation, write_household
-from tests.support import hub_env, run_hub, serving_sandbox
+from tests.support import hub_env, run_hub
 
 pytestmark = pytest.mark.anyio
 
 CITY_TODAY = "2026-11-01"
 DEPARTMENTS = ("public_security", "housing", "tax", "banking", "medical")
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("verify") / "city"
-    generate_city(folder, households=150, seed=11)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def departments_file(city: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with serving_sandbox(city, tmp_path_factory.mktemp("sandbox")) as path:
-        yield path
 
 
 def fully_authorised_household(city: Path) -> tuple[str, str, list[str]]:
