@@ -34,7 +34,6 @@ import platform
 import pstats
 import random
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +52,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+
+from _children import stop_child  # noqa: E402 - after the path set-up
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 P99_TARGET_MS = 50.0
@@ -172,12 +173,7 @@ def hub_process(env: dict[str, str], port: int) -> Iterator[int]:
                 time.sleep(0.2)
             yield child.pid
         finally:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_child(child)
 
 
 # --- load ----------------------------------------------------------------------------------------
@@ -284,18 +280,21 @@ class World:
             self.bodies[s.case_id] = found
         return found
 
-
-def hub_request(client: Any, world: World) -> Request:  # noqa: ANN401 - an httpx.AsyncClient
-    async def one(rng: random.Random) -> bool:
-        s = rng.choice(world.sample)
-        response = await client.post(
+    async def post(self, client: Any, s: Any) -> Any:  # noqa: ANN401 - httpx client, response
+        """The household query for sample household `s`, as its township's caseworker."""
+        return await client.post(
             "/graphql",
-            content=world.body(s),
+            content=self.body(s),
             headers={
-                "authorization": f"Bearer {world.tokens[s.township_code]}",
+                "authorization": f"Bearer {self.tokens[s.township_code]}",
                 "content-type": "application/json",
             },
         )
+
+
+def hub_request(client: Any, world: World) -> Request:  # noqa: ANN401 - an httpx.AsyncClient
+    async def one(rng: random.Random) -> bool:
+        response = await world.post(client, rng.choice(world.sample))
         return response.status_code == 200 and b'"errors"' not in response.content
 
     return one
@@ -737,15 +736,7 @@ async def measure(
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
         ) as client:
-            s = world.sample[0]
-            response = await client.post(
-                "/graphql",
-                content=world.body(s),
-                headers={
-                    "authorization": f"Bearer {world.tokens[s.township_code]}",
-                    "content-type": "application/json",
-                },
-            )
+            response = await world.post(client, world.sample[0])
             body = response.json()
             if response.status_code != 200 or "errors" in body:
                 raise SystemExit(f"the query failed over HTTP: {response.status_code} {body}")

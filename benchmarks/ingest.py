@@ -38,7 +38,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +54,8 @@ HERE = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _city_records import TABLES, count_rows  # noqa: E402 - after the path set-up
+from _children import stop_child  # noqa: E402 - after the path set-up
+from _city_records import TABLES, count_rows  # noqa: E402
 from _profile_summary import summarise  # noqa: E402
 
 from graph.local_server import LOCAL_USER, LocalNeo4j, LocalNeo4jOptions  # noqa: E402
@@ -130,12 +130,7 @@ def sandbox(city: Path) -> Iterator[tuple[Path, int]]:
                 time.sleep(0.1)
             yield departments, child.pid
         finally:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_child(child)
 
 
 def fresh_neo4j(server: LocalNeo4j) -> int:

@@ -17,16 +17,18 @@ is decided in `authz`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, RoutingControl
+from neo4j import AsyncDriver, Record, RoutingControl
 
 from graph.protection import FieldProtector
 from graph.values import native as _native
+
+CaseRecordRow = TypeVar("CaseRecordRow")
 
 
 class CaseStatus(StrEnum):
@@ -337,6 +339,23 @@ def _verification(r: Any) -> VerificationRow:  # noqa: ANN401 - a neo4j Record
     )
 
 
+async def _per_case(
+    driver: AsyncDriver,
+    database: str,
+    cypher: str,
+    case_ids: Iterable[str],
+    row_of: Callable[[Record], CaseRecordRow],
+) -> dict[str, list[CaseRecordRow]]:
+    """The rows a `case_id`-keyed read returns, grouped by case (verifications, flags)."""
+    records, _, _ = await driver.execute_query(
+        cypher, case_ids=list(case_ids), database_=database, routing_=RoutingControl.READ
+    )
+    found: dict[str, list[CaseRecordRow]] = {}
+    for r in records:
+        found.setdefault(r["case_id"], []).append(row_of(r))
+    return found
+
+
 async def request_verification(
     driver: AsyncDriver,
     database: str,
@@ -362,13 +381,7 @@ async def request_verification(
 async def verifications_of(
     driver: AsyncDriver, database: str, case_ids: Iterable[str]
 ) -> dict[str, list[VerificationRow]]:
-    records, _, _ = await driver.execute_query(
-        VERIFICATIONS_OF, case_ids=list(case_ids), database_=database, routing_=RoutingControl.READ
-    )
-    found: dict[str, list[VerificationRow]] = {}
-    for r in records:
-        found.setdefault(r["case_id"], []).append(_verification(r))
-    return found
+    return await _per_case(driver, database, VERIFICATIONS_OF, case_ids, _verification)
 
 
 async def set_verification_status(
@@ -459,13 +472,7 @@ async def raise_flag(
 async def flags_of(
     driver: AsyncDriver, database: str, case_ids: Iterable[str]
 ) -> dict[str, list[FlagRow]]:
-    records, _, _ = await driver.execute_query(
-        FLAGS_OF, case_ids=list(case_ids), database_=database, routing_=RoutingControl.READ
-    )
-    found: dict[str, list[FlagRow]] = {}
-    for r in records:
-        found.setdefault(r["case_id"], []).append(_flag(r))
-    return found
+    return await _per_case(driver, database, FLAGS_OF, case_ids, _flag)
 
 
 async def flags_by_id(

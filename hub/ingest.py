@@ -27,8 +27,8 @@ from connectors.registry import CONNECTORS
 from connectors.sync import Progress, SyncRunner, SyncSummary
 from graph.connection import open_driver
 from graph.migrations import apply_migrations
-from graph.model import Source
-from graph.writer import GraphWriter
+from graph.model import Record, Source
+from graph.writer import GraphWriter, WriteSummary
 from hub.departments import load_departments
 from hub.neo4j_setup import neo4j_target
 from hub.settings import Settings
@@ -55,17 +55,24 @@ def id_blind(protection: FieldProtection) -> Callable[[str], str]:
     return blind
 
 
-async def import_authorisations(settings: Settings, export: Path) -> tuple[int, int]:
-    """Civil affairs' authorisation register into the graph; (written, skipped)."""
-    protection = field_protection(settings)
-    parsed = read_authorisations(export, id_blind(protection))
+async def _write_export(
+    settings: Settings, protection: FieldProtection, records: Sequence[Record]
+) -> WriteSummary:
+    """A civil-affairs export's records into the graph, on a driver of its own."""
     target = neo4j_target(settings)
     driver = await open_driver(target)
     try:
         await apply_migrations(driver, target.database)
-        await GraphWriter(driver, target.database, protection).write(parsed.records)
+        return await GraphWriter(driver, target.database, protection).write(records)
     finally:
         await driver.close()
+
+
+async def import_authorisations(settings: Settings, export: Path) -> tuple[int, int]:
+    """Civil affairs' authorisation register into the graph; (written, skipped)."""
+    protection = field_protection(settings)
+    parsed = read_authorisations(export, id_blind(protection))
+    await _write_export(settings, protection, parsed.records)
     return len(parsed.records), len(parsed.skipped)
 
 
@@ -87,13 +94,7 @@ async def import_roll(settings: Settings, export: Path) -> RollImport:
     """
     protection = field_protection(settings)
     parsed = read_roll(export, id_blind(protection))
-    target = neo4j_target(settings)
-    driver = await open_driver(target)
-    try:
-        await apply_migrations(driver, target.database)
-        written = await GraphWriter(driver, target.database, protection).write(parsed.records)
-    finally:
-        await driver.close()
+    written = await _write_export(settings, protection, parsed.records)
     return RollImport(
         read=len(parsed.records) + len(parsed.skipped),
         written=len(parsed.records),
